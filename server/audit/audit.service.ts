@@ -1,0 +1,192 @@
+import { createHash, randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { Knex } from 'knex';
+import type { Request } from 'express';
+import type { Clock } from '../shared/clock.js';
+import { AuditLog } from './audit.model.js';
+
+/** What a feature says about a change. `userId` is whose data it is (defaults to the actor). */
+export interface AuditEntry {
+  action: string;
+  actorId?: string | null;
+  userId?: string | null;
+  entityType?: string | null;
+  entityId?: string | null;
+  before?: unknown;
+  after?: unknown;
+  ip?: string | null;
+  userAgent?: string | null;
+  requestId?: string | null;
+}
+
+/** Request facts every entry carries; take them with `auditContext(req)`. */
+export interface AuditContext {
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+export function auditContext(req: Request): AuditContext {
+  return {
+    ip: req.ip ?? null,
+    userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
+    requestId: (req.res?.locals.requestId as string | undefined) ?? null,
+  };
+}
+
+export interface AuditView {
+  id: string;
+  at: string;
+  actorId: string | null;
+  userId: string | null;
+  action: string;
+  entityType: string | null;
+  entityId: string | null;
+  before: unknown;
+  after: unknown;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  firstBad?: { id: string; seq: string; reason: string };
+}
+
+const GLOBAL_CHAIN = 'global';
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const canon = (v: unknown) => canonicalize(v ?? null) ?? 'null';
+
+function piiDigest(before: unknown, after: unknown, ip: string | null, userAgent: string | null): string {
+  return sha256(canon({ before: before ?? null, after: after ?? null, ip, userAgent }));
+}
+
+function entryHash(row: {
+  prev_hash: string | null;
+  chain: string;
+  id: string;
+  at: Date;
+  user_id: string | null;
+  actor_id: string | null;
+  action: string;
+  entity_type: string | null;
+  entity_id: string | null;
+  request_id: string | null;
+  pii_digest: string;
+}): string {
+  return sha256(
+    canon({
+      prev: row.prev_hash,
+      chain: row.chain,
+      id: row.id,
+      at: row.at.toISOString(),
+      userId: row.user_id,
+      actorId: row.actor_id,
+      action: row.action,
+      entityType: row.entity_type,
+      entityId: row.entity_id,
+      requestId: row.request_id,
+      pii: row.pii_digest,
+    }),
+  );
+}
+
+export function toAuditView(row: AuditLog): AuditView {
+  return {
+    id: row.id,
+    at: new Date(row.at).toISOString(),
+    actorId: row.actor_id,
+    userId: row.user_id,
+    action: row.action,
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    before: row.before ?? null,
+    after: row.after ?? null,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+  };
+}
+
+export interface AuditService {
+  /**
+   * Appends an entry inside the caller's transaction: it commits or rolls back with the change
+   * it describes. The chain is locked per user until commit, so call it in READ COMMITTED
+   * transactions (the default) where each statement sees the latest committed chain head.
+   */
+  record(trx: Knex.Transaction, entry: AuditEntry): Promise<AuditView>;
+  /** Walks every chain; the first edited, reordered or removed row makes `ok` false. */
+  verify(db: Knex): Promise<VerifyResult>;
+  /** GDPR erase: clears the personal fields of a user's entries (the chain stays verifiable). */
+  redactUser(trx: Knex.Transaction, userId: string): Promise<number>;
+}
+
+export function createAuditService({ clock }: { clock: Clock }): AuditService {
+  return {
+    async record(trx, entry) {
+      const userId = entry.userId !== undefined ? entry.userId : (entry.actorId ?? null);
+      const chain = userId ?? GLOBAL_CHAIN;
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`audit:${chain}`]);
+      const head = await trx('audit_logs').where({ chain }).orderBy('seq', 'desc').first('hash');
+      const at = clock.now();
+      const row = {
+        id: randomUUID(),
+        chain,
+        at,
+        user_id: userId,
+        actor_id: entry.actorId ?? null,
+        action: entry.action,
+        entity_type: entry.entityType ?? null,
+        entity_id: entry.entityId ?? null,
+        before: entry.before === undefined ? null : entry.before,
+        after: entry.after === undefined ? null : entry.after,
+        ip: entry.ip ?? null,
+        user_agent: entry.userAgent ?? null,
+        request_id: entry.requestId ?? null,
+        prev_hash: (head?.hash as string | undefined) ?? null,
+        pii_digest: '',
+        hash: '',
+      };
+      row.pii_digest = piiDigest(row.before, row.after, row.ip, row.user_agent);
+      row.hash = entryHash(row);
+      const inserted = await AuditLog.query(trx).insert({
+        ...row,
+        before: row.before === null ? null : (JSON.stringify(row.before) as unknown),
+        after: row.after === null ? null : (JSON.stringify(row.after) as unknown),
+      } as Partial<AuditLog>).returning('*');
+      return toAuditView(inserted as unknown as AuditLog);
+    },
+
+    async verify(db) {
+      const heads = new Map<string, string>();
+      let checked = 0;
+      let lastSeq = '0';
+      const batch = 2000;
+      for (;;) {
+        const rows: AuditLog[] = await db('audit_logs').where('seq', '>', lastSeq).orderBy('seq').limit(batch);
+        for (const r of rows) {
+          checked++;
+          const bad = (reason: string): VerifyResult => ({ ok: false, checked, firstBad: { id: r.id, seq: String(r.seq), reason } });
+          const expectedPrev = heads.get(r.chain) ?? null;
+          if (r.prev_hash !== expectedPrev) return bad('does not follow the previous entry of its chain (an entry was removed or reordered)');
+          if (!r.redacted_at && piiDigest(r.before, r.after, r.ip, r.user_agent) !== r.pii_digest) return bad('content was changed');
+          if (r.redacted_at && (r.before !== null || r.after !== null || r.ip !== null || r.user_agent !== null)) return bad('content was changed after redaction');
+          if (entryHash({ ...r, at: new Date(r.at) }) !== r.hash) return bad('content was changed');
+          heads.set(r.chain, r.hash);
+        }
+        if (rows.length < batch) break;
+        lastSeq = String(rows[rows.length - 1].seq);
+      }
+      return { ok: true, checked };
+    },
+
+    async redactUser(trx, userId) {
+      return trx('audit_logs')
+        .where({ chain: userId })
+        .whereNull('redacted_at')
+        .update({ before: null, after: null, ip: null, user_agent: null, redacted_at: clock.now() });
+    },
+  };
+}

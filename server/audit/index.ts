@@ -1,0 +1,3 @@
+export { AuditLog } from './audit.model.js';
+export { createAuditService, auditContext, toAuditView } from './audit.service.js';
+export type { AuditService, AuditEntry, AuditContext, AuditView, VerifyResult } from './audit.service.js';

@@ -1,0 +1,7 @@
+import type { Feature } from './shared/feature.js';
+
+/**
+ * Every feature the app serves, in registration order. A new feature adds its folder under
+ * server/ and one line here.
+ */
+export const features: Feature[] = [];

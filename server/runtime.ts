@@ -1,0 +1,73 @@
+import type { Redis as RedisClient } from 'ioredis';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createApp, type App } from './app.js';
+import type { Clock } from './shared/clock.js';
+import type { Config } from './shared/config.js';
+import { createDb, migrateLatest, type Db } from './shared/db.js';
+import { startEmbeddedPostgres, type EmbeddedDb } from './shared/embedded-postgres.js';
+import { closeServer, createHttpServer, listen, type HttpServer } from './shared/server.js';
+import { attachRealtime } from './realtime-wiring.js';
+
+export interface Running {
+  app: App;
+  server: HttpServer;
+  port: number;
+  url: string;
+  db: Db;
+  /** Stops in order: stop accepting, drain requests, realtime, pool, embedded database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a whole instance: database (embedded when no DATABASE_URL), migrations, app, HTTP(S)
+ * server and realtime. Used by main.ts and by tests that need a real process-like server.
+ */
+export async function startInstance(config: Config, logger: Logger, opts: { clock?: Clock; migrate?: boolean } = {}): Promise<Running> {
+  let embedded: EmbeddedDb | undefined;
+  let db: Db | undefined;
+  let redis: RedisClient | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.error({ err }, 'error during shutdown');
+      }
+    }
+    cleanups.length = 0;
+  };
+  try {
+    let url = config.databaseUrl;
+    if (!url) {
+      logger.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, 'DATABASE_URL unset: starting embedded PostgreSQL');
+      embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => logger.debug({ pg: m }) });
+      cleanups.push(() => embedded!.stop());
+      url = embedded.url;
+    }
+    db = createDb(url, config.databasePoolMax);
+    cleanups.push(() => db!.destroy());
+    if (opts.migrate !== false) {
+      const applied = await migrateLatest(db);
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    }
+    if (config.redisUrl) {
+      redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
+      cleanups.push(async () => {
+        redis!.disconnect();
+      });
+    }
+    const app = await createApp({ config, db, logger, clock: opts.clock, redis });
+    const server = createHttpServer(app.app, config);
+    const realtime = await attachRealtime(server, app);
+    cleanups.push(() => realtime.close());
+    const port = await listen(server, config.port, config.host);
+    cleanups.push(() => closeServer(server, config.shutdownTimeoutMs));
+    const scheme = config.tls ? 'https' : 'http';
+    return { app, server, port, url: `${scheme}://127.0.0.1:${port}`, db, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,97 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import knexLib, { type Knex } from 'knex';
+import pg from 'pg';
+
+// NUMERIC (1700) and INT8 (20) stay strings: money and big counters never pass through a JS number.
+// DATE (1082) stays 'YYYY-MM-DD': a calendar date is not an instant.
+pg.types.setTypeParser(1082, (v) => v);
+
+export type Db = Knex;
+
+// knex 2 ships CommonJS only: its function is the default export under native ESM.
+type KnexFactory = (config: Knex.Config) => Knex;
+const knex: KnexFactory = (knexLib as unknown as { knex?: KnexFactory }).knex ?? (knexLib as unknown as KnexFactory);
+
+export function createDb(connectionString: string, poolMax = 10): Db {
+  return knex({
+    client: 'pg',
+    connection: { connectionString, application_name: 'numina' },
+    pool: { min: 0, max: poolMax },
+    acquireConnectionTimeout: 10000,
+  });
+}
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+/**
+ * Reads migrations from `migrations/` by file name (timestamp first), importing each module
+ * itself so that the same runner works under tsx, jest and plain node.
+ */
+class DirMigrationSource implements Knex.MigrationSource<string> {
+  async getMigrations(): Promise<string[]> {
+    return readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /^\d{14}_[a-z0-9_]+\.(ts|js)$/.test(f))
+      .sort();
+  }
+  getMigrationName(name: string): string {
+    return name.replace(/\.(ts|js)$/, '');
+  }
+  async getMigration(name: string): Promise<Knex.Migration> {
+    return import(pathToFileURL(path.join(MIGRATIONS_DIR, name)).href);
+  }
+}
+
+/** A fixed key for pg_advisory_lock: "numina migrations". */
+const MIGRATION_LOCK_KEY = 4242001;
+
+/**
+ * Applies pending migrations under a PostgreSQL advisory lock, so two instances starting together
+ * run them once, one after the other, instead of racing (knex's own lock table fails instead of waiting).
+ */
+export async function migrateLatest(db: Db): Promise<string[]> {
+  return withMigrationLock(db, async () => {
+    const [, applied] = (await db.migrate.latest({ migrationSource: new DirMigrationSource() })) as [number, string[]];
+    return applied;
+  });
+}
+
+export async function migrateRollback(db: Db, all = false): Promise<string[]> {
+  return withMigrationLock(db, async () => {
+    const [, undone] = (await db.migrate.rollback({ migrationSource: new DirMigrationSource() }, all)) as [number, string[]];
+    return undone;
+  });
+}
+
+async function withMigrationLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  const conn = await db.client.acquireConnection();
+  try {
+    await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      return await fn();
+    } finally {
+      await conn.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await db.client.releaseConnection(conn);
+  }
+}
+
+/** True while the database answers a trivial query within `timeoutMs`. */
+export async function dbReady(db: Db, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      db.raw('SELECT 1'),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+      }),
+    ]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,167 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import objection from 'objection';
+import { ZodError } from 'zod';
+import type { Logger } from 'pino';
+
+const { ValidationError: ObjectionValidationError, NotFoundError: ObjectionNotFoundError, DBError } = objection;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** The one error family. `code` is stable and machine-readable; clients switch on it. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly errors?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(message = 'The request is not valid.', errors: FieldError[] = []) {
+    super(400, 'validation_failed', message, errors);
+  }
+}
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Missing, invalid or expired credentials.', code = 'unauthorized') {
+    super(401, code, message);
+  }
+}
+export class ForbiddenError extends AppError {
+  constructor(message = 'You do not have the role this needs.', code = 'forbidden') {
+    super(403, code, message);
+  }
+}
+export class NotFoundError extends AppError {
+  constructor(message = 'Not found.') {
+    super(404, 'not_found', message);
+  }
+}
+export class ConflictError extends AppError {
+  constructor(message: string, code = 'conflict') {
+    super(409, code, message);
+  }
+}
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number, message = 'Too many requests. Try again later.') {
+    super(429, 'rate_limited', message, undefined, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function zodToFieldErrors(err: ZodError, prefix = ''): FieldError[] {
+  return err.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
+    message: i.message,
+  }));
+}
+
+/**
+ * PostgreSQL SQLSTATE classes we can attribute to the request rather than to the server.
+ * Mapped by code, never by message text.
+ */
+function fromPg(err: { code?: string; constraint?: string }): AppError | null {
+  switch (err.code) {
+    case '23505':
+      return new ConflictError('A record with these values already exists.', 'duplicate');
+    case '23503':
+      return new NotFoundError('A referenced record does not exist.');
+    case '23514':
+    case '23502':
+      return new ValidationError('The values break a rule of the data.', []);
+    case '22P02': // invalid_text_representation
+    case '22007': // invalid_datetime_format
+    case '22008': // datetime_field_overflow
+    case '22003': // numeric_value_out_of_range
+    case '22001': // string_data_right_truncation
+    case '22023': // invalid_parameter_value
+    case '22021': // character_not_in_repertoire (e.g. NUL bytes)
+      return new ValidationError('A value has the wrong form.', []);
+    default:
+      return null;
+  }
+}
+
+/** Turns anything thrown into an AppError; unknown errors become an opaque 500. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) return new ValidationError('The request is not valid.', zodToFieldErrors(err));
+  if (err instanceof ObjectionValidationError) return new ValidationError('The request is not valid.', []);
+  if (err instanceof ObjectionNotFoundError) return new NotFoundError();
+  const anyErr = err as { type?: string; status?: number; statusCode?: number; code?: string; nativeError?: unknown };
+  // body-parser / raw-body errors carry a `type` and a client status.
+  if (anyErr?.type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is too large.');
+  if (anyErr?.type === 'entity.parse.failed') return new ValidationError('The request body is not valid JSON.', [{ path: '', message: 'malformed JSON' }]);
+  if (anyErr?.type === 'encoding.unsupported' || anyErr?.type === 'charset.unsupported')
+    return new AppError(415, 'unsupported_media_type', 'The body encoding is not supported.');
+  if (typeof anyErr?.type === 'string' && (anyErr.status ?? 500) < 500 && (anyErr.status ?? 500) >= 400)
+    return new AppError(anyErr.status!, 'bad_request', 'The request could not be read.');
+  const pgErr = err instanceof DBError ? (anyErr.nativeError as { code?: string }) : (err as { code?: string });
+  const mapped = pgErr && typeof pgErr.code === 'string' ? fromPg(pgErr) : null;
+  if (mapped) return mapped;
+  return new AppError(500, 'internal_error', 'Something went wrong on our side.');
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: FieldError[];
+  instance?: string;
+  requestId?: string;
+}
+
+export function problemOf(err: AppError, requestId?: string): Problem {
+  return {
+    type: `https://numina.dev/problems/${err.code.replace(/_/g, '-')}`,
+    title: TITLES[err.status] ?? 'Error',
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+    ...(err.errors ? { errors: err.errors } : {}),
+    ...(requestId ? { requestId } : {}),
+  };
+}
+
+export function sendProblem(res: Parameters<RequestHandler>[1], err: AppError): void {
+  if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+  res.status(err.status).type('application/problem+json').send(JSON.stringify(problemOf(err, res.locals.requestId)));
+}
+
+export const notFoundHandler: RequestHandler = (_req, _res, next) => {
+  next(new AppError(404, 'not_found', 'No such route.'));
+};
+
+/** The last middleware: renders every error as RFC 9457 problem details. Never leaks internals. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const appErr = toAppError(err);
+    if (appErr.status >= 500) (req.log ?? logger).error({ err }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendProblem(res, appErr);
+  };
+}

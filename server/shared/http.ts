@@ -1,0 +1,209 @@
+import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import { z, type ZodType } from 'zod';
+import { ForbiddenError, ValidationError, zodToFieldErrors } from './errors.js';
+
+/** Who may call a route. Every route must say; a route without it fails at start-up. */
+export type Access = 'public' | 'user' | 'admin';
+export const ACCESS_LEVELS: readonly Access[] = ['public', 'user', 'admin'];
+
+/** The caller of an authenticated route, as the auth feature establishes it. */
+export interface AuthUser {
+  id: string;
+  role: 'user' | 'admin';
+  sessionId: string;
+}
+
+/** Resolves the bearer credentials of a request to a user, or throws UnauthorizedError. */
+export type Authenticator = (req: Request) => Promise<AuthUser>;
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface ResponseSpec {
+  description: string;
+  schema?: ZodType;
+  /** Content type of the body; JSON unless said. */
+  contentType?: string;
+}
+
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  /** Set on `user` and `admin` routes. */
+  user: AuthUser;
+  req: Request;
+  res: Response;
+}
+
+export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType> {
+  method: Method;
+  /** Express path, e.g. `/accounts/:id`. */
+  path: string;
+  access: Access;
+  summary: string;
+  tags: string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Headers documented for the route (e.g. Idempotency-Key). */
+  headers?: z.ZodObject;
+  responses: Record<number, ResponseSpec>;
+  /** Extra middleware run after authentication and before validation (e.g. a stricter limiter). */
+  middleware?: RequestHandler[];
+  /**
+   * Handles a validated request. Returning a value sends it as JSON with `status` (200 by
+   * default); returning undefined means the handler sent the response itself.
+   */
+  handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown> | unknown;
+  status?: number;
+}
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+/** A registered route as the OpenAPI completeness test sees it. */
+export interface RegisteredRoute {
+  method: Method;
+  path: string;
+  access: Access;
+}
+
+export interface RouteRegistry {
+  add<P extends ZodType = z.ZodObject, Q extends ZodType = z.ZodObject, B extends ZodType = z.ZodUnknown>(spec: RouteSpec<P, Q, B>): void;
+  router: Router;
+  openapi: OpenAPIRegistry;
+  routes: RegisteredRoute[];
+}
+
+export interface RegistryDeps {
+  authenticate: Authenticator;
+  /** Limiter for unauthenticated routes (per client address). */
+  publicLimiter?: RequestHandler;
+  /** Limiter for authenticated routes (per user); runs after authentication. */
+  userLimiter?: RequestHandler;
+}
+
+function parsePart(schema: ZodType | undefined, value: unknown, where: string): unknown {
+  if (!schema) return value;
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw new ValidationError('The request is not valid.', zodToFieldErrors(r.error, where));
+  return r.data;
+}
+
+const COMMON_ERRORS: Record<number, string> = {
+  400: 'Invalid input',
+  401: 'Missing or invalid credentials',
+  403: 'Known user without the right role',
+  404: 'Not found, or not yours',
+  429: 'Rate limited (see Retry-After)',
+};
+
+/**
+ * The one way routes are registered: validation, access control and the OpenAPI document all come
+ * from the same declaration, so the document cannot drift from what the server does.
+ */
+export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
+  const router = express.Router();
+  const openapi = new OpenAPIRegistry();
+  const routes: RegisteredRoute[] = [];
+  openapi.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+
+  function add<P extends ZodType, Q extends ZodType, B extends ZodType>(spec: RouteSpec<P, Q, B>): void {
+    if (!ACCESS_LEVELS.includes(spec.access)) {
+      throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} does not declare who may call it (public, user or admin)`);
+    }
+    const chain: RequestHandler[] = [];
+    if (spec.access === 'public') {
+      if (deps.publicLimiter) chain.push(deps.publicLimiter);
+    } else {
+      chain.push(async (req, res, next) => {
+        const user = await deps.authenticate(req);
+        res.locals.user = user;
+        if (spec.access === 'admin' && user.role !== 'admin') throw new ForbiddenError();
+        next();
+      });
+      if (deps.userLimiter) chain.push(deps.userLimiter);
+    }
+    chain.push(...(spec.middleware ?? []));
+    chain.push(async (req: Request, res: Response, _next: NextFunction) => {
+      const params = parsePart(spec.params, req.params, 'params');
+      const query = parsePart(spec.query, req.query, 'query');
+      const body = spec.body ? parsePart(spec.body, req.body, 'body') : undefined;
+      const result = await spec.handler({
+        params: params as z.output<P>,
+        query: query as z.output<Q>,
+        body: body as z.output<B>,
+        user: res.locals.user as AuthUser,
+        req,
+        res,
+      });
+      if (result !== undefined && !res.headersSent) res.status(spec.status ?? 200).json(result);
+      else if (!res.headersSent) res.status(spec.status ?? 204).end();
+    });
+    router[spec.method](spec.path, ...chain);
+    routes.push({ method: spec.method, path: spec.path, access: spec.access });
+
+    const responses: Record<string, object> = {};
+    for (const [status, r] of Object.entries(spec.responses)) {
+      responses[status] = r.schema
+        ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } }
+        : { description: r.description };
+    }
+    const errorStatuses = [400, 429, ...(spec.access === 'public' ? [] : [401, 403]), ...(spec.path.includes(':') ? [404] : [])];
+    for (const s of errorStatuses) {
+      responses[String(s)] ??= {
+        description: COMMON_ERRORS[s],
+        content: { 'application/problem+json': { schema: problemSchema } },
+      };
+    }
+    openapi.registerPath({
+      method: spec.method,
+      path: toOpenApiPath(spec.path),
+      summary: spec.summary,
+      tags: spec.tags,
+      description: `Access: ${spec.access}.`,
+      security: spec.access === 'public' ? [] : [{ bearer: [] }],
+      request: {
+        ...(spec.params ? { params: spec.params as unknown as z.ZodObject } : {}),
+        ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
+        ...(spec.headers ? { headers: spec.headers } : {}),
+        ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}),
+      },
+      responses,
+    });
+  }
+
+  return { add, router, openapi, routes };
+}
+
+export function toOpenApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/** zod helpers used by every feature's schemas. */
+export const uuidParam = z.object({ id: z.uuid({ message: 'must be a UUID' }) }).strict();
+export const listQuery = {
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(512).optional(),
+};
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  }, 'must be a real calendar date')
+  .meta({ format: 'date', example: '2026-01-31' });
+
+export function page<T extends ZodType>(item: T) {
+  return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+}

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { pino, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+
+/** Paths never written to a log line, whatever logs them. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.newPassword',
+  '*.currentPassword',
+  '*.passwordHash',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.totp',
+  '*.secret',
+  '*.recoveryCode',
+  'password',
+  'token',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'numina' } }, destination);
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Honours a well-formed incoming X-Request-Id or makes one, echoes it back, and logs with it. */
+export function requestLogging(logger: Logger): RequestHandler[] {
+  const assignId: RequestHandler = (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('X-Request-Id', id);
+    next();
+  };
+  const http = pinoHttp({
+    logger,
+    genReqId: (_req, res) => (res as unknown as { locals: { requestId: string } }).locals.requestId,
+    customProps: (req) => ({ requestId: req.id }),
+    serializers: {
+      req: (req) => ({ id: req.id, method: req.method, url: req.url, headers: req.headers, remoteAddress: req.remoteAddress }),
+    },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+  });
+  return [assignId, http];
+}

@@ -1,0 +1,86 @@
+import type { Request, RequestHandler } from 'express';
+import { rateLimit, ipKeyGenerator, type Store, type IncrementResponse, type Options } from 'express-rate-limit';
+import { RedisStore, type RedisReply } from 'rate-limit-redis';
+import type { Redis } from 'ioredis';
+import type { Db } from './db.js';
+import { RateLimitedError } from './errors.js';
+
+/**
+ * express-rate-limit store on the service's own PostgreSQL, so limits hold across instances with
+ * no extra service. One atomic upsert per hit; windows are fixed (start at the first hit).
+ * (The published PostgreSQL store brings its own pool and migration runner; this one uses ours.)
+ */
+export class PgRateLimitStore implements Store {
+  windowMs = 60_000;
+  prefix: string;
+  constructor(
+    private readonly db: Db,
+    prefix: string,
+  ) {
+    this.prefix = prefix;
+  }
+  init(options: Options): void {
+    this.windowMs = options.windowMs;
+  }
+  async increment(key: string): Promise<IncrementResponse> {
+    const { rows } = await this.db.raw(
+      `INSERT INTO rate_limits (key, hits, reset_at) VALUES (?, 1, now() + (? * interval '1 millisecond'))
+       ON CONFLICT (key) DO UPDATE SET
+         hits = CASE WHEN rate_limits.reset_at <= now() THEN 1 ELSE rate_limits.hits + 1 END,
+         reset_at = CASE WHEN rate_limits.reset_at <= now() THEN EXCLUDED.reset_at ELSE rate_limits.reset_at END
+       RETURNING hits, reset_at`,
+      [this.prefix + key, this.windowMs],
+    );
+    return { totalHits: Number(rows[0].hits), resetTime: new Date(rows[0].reset_at) };
+  }
+  async decrement(key: string): Promise<void> {
+    await this.db('rate_limits').where({ key: this.prefix + key }).where('hits', '>', 0).decrement('hits', 1);
+  }
+  async resetKey(key: string): Promise<void> {
+    await this.db('rate_limits').where({ key: this.prefix + key }).delete();
+  }
+  async get(key: string): Promise<IncrementResponse | undefined> {
+    const row = await this.db('rate_limits').where({ key: this.prefix + key }).where('reset_at', '>', this.db.fn.now()).first();
+    return row ? { totalHits: Number(row.hits), resetTime: new Date(row.reset_at) } : undefined;
+  }
+}
+
+export interface LimiterBackends {
+  db: Db;
+  redis?: Redis;
+}
+
+export function makeStore(backends: LimiterBackends, prefix: string): Store {
+  if (backends.redis) {
+    const redis = backends.redis;
+    return new RedisStore({
+      prefix: `rl:${prefix}`,
+      sendCommand: (...args: string[]) => redis.call(args[0], ...args.slice(1)) as Promise<RedisReply>,
+    });
+  }
+  return new PgRateLimitStore(backends.db, `${prefix}:`);
+}
+
+/**
+ * A limiter that answers 429 problem+json with Retry-After. `key` names the bucket (default:
+ * client address, with IPv6 grouped by /56 as express-rate-limit recommends).
+ */
+export function createLimiter(
+  backends: LimiterBackends,
+  opts: { prefix: string; windowMs: number; limit: number; key?: (req: Request) => string; skipSuccessfulRequests?: boolean },
+): RequestHandler {
+  return rateLimit({
+    windowMs: opts.windowMs,
+    limit: opts.limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    skipSuccessfulRequests: opts.skipSuccessfulRequests ?? false,
+    store: makeStore(backends, opts.prefix),
+    keyGenerator: opts.key ?? ((req) => ipKeyGenerator(req.ip ?? 'unknown')),
+    handler: (req, _res, next) => {
+      const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = reset ? (reset.getTime() - Date.now()) / 1000 : opts.windowMs / 1000;
+      next(new RateLimitedError(seconds));
+    },
+  });
+}
