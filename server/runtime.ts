@@ -58,7 +58,8 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
         redis!.disconnect();
       });
     }
-    const app = await createApp({ config, db, logger, clock: opts.clock, redis });
+    // Features see the URL actually in use (the embedded one when DATABASE_URL is unset), e.g. for LISTEN.
+    const app = await createApp({ config: { ...config, databaseUrl: url }, db, logger, clock: opts.clock, redis });
     const server = createHttpServer(app.app, config);
     const realtime = await attachRealtime(server, app);
     cleanups.push(() => realtime.close());
