@@ -99,7 +99,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
  */
 function securityHeaders(config: Config): RequestHandler {
   const hsts = config.tls ? { maxAge: 31536000, includeSubDomains: true } : false;
-  const api = helmet({ hsts });
+  // JSON responses never need to load anything: the strictest policy.
+  const api = helmet({ hsts, contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] } } });
   const docs = helmet({
     hsts,
     contentSecurityPolicy: {

@@ -94,7 +94,9 @@ function fromPg(err: { code?: string; constraint?: string }): AppError | null {
     case '22003': // numeric_value_out_of_range
     case '22001': // string_data_right_truncation
     case '22023': // invalid_parameter_value
-    case '22021': // character_not_in_repertoire (e.g. NUL bytes)
+    case '22021': // character_not_in_repertoire
+    case '22P05': // untranslatable_character (e.g. \u0000 in jsonb)
+    case '22004': // null_value_not_allowed
       return new ValidationError('A value has the wrong form.', []);
     default:
       return null;

@@ -49,6 +49,8 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   /** Headers documented for the route (e.g. Idempotency-Key). */
   headers?: z.ZodObject;
   responses: Record<number, ResponseSpec>;
+  /** Operational endpoints (health, readiness, metrics) are polled by machines and not limited. */
+  noRateLimit?: boolean;
   /** Extra middleware run after authentication and before validation (e.g. a stricter limiter). */
   middleware?: RequestHandler[];
   /**
@@ -123,7 +125,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
     }
     const chain: RequestHandler[] = [];
     if (spec.access === 'public') {
-      if (deps.publicLimiter) chain.push(deps.publicLimiter);
+      if (deps.publicLimiter && !spec.noRateLimit) chain.push(deps.publicLimiter);
     } else {
       chain.push(async (req, res, next) => {
         const user = await deps.authenticate(req);
@@ -131,7 +133,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
         if (spec.access === 'admin' && user.role !== 'admin') throw new ForbiddenError();
         next();
       });
-      if (deps.userLimiter) chain.push(deps.userLimiter);
+      if (deps.userLimiter && !spec.noRateLimit) chain.push(deps.userLimiter);
     }
     chain.push(...(spec.middleware ?? []));
     chain.push(async (req: Request, res: Response, _next: NextFunction) => {

@@ -35,6 +35,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     method: 'get',
     path: '/healthz',
     access: 'public',
+    noRateLimit: true,
     summary: 'Liveness: 200 while the process runs',
     tags: ['system'],
     responses: { 200: { description: 'alive', schema: z.object({ status: z.literal('ok') }) } },
@@ -44,6 +45,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     method: 'get',
     path: '/readyz',
     access: 'public',
+    noRateLimit: true,
     summary: 'Readiness: 200 only while the database answers',
     tags: ['system'],
     responses: {
@@ -59,6 +61,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     method: 'get',
     path: '/metrics',
     access: 'public',
+    noRateLimit: true,
     summary: 'Prometheus metrics',
     tags: ['system'],
     responses: { 200: { description: 'Prometheus text exposition', schema: z.string(), contentType: 'text/plain' } },

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { createApp, type App } from '../../server/app.js';
+import { loadConfig, type Config } from '../../server/shared/config.js';
+import { createDb, type Db } from '../../server/shared/db.js';
+import type { Feature } from '../../server/shared/feature.js';
+import { createLogger } from '../../server/shared/logger.js';
+import { closeServer, createHttpServer, listen, type HttpServer } from '../../server/shared/server.js';
+import { testDatabaseUrl } from './app.js';
+
+export interface BareApp {
+  app: App;
+  url: string;
+  server: HttpServer;
+  db: Db;
+  config: Config;
+  /** Every log line written so far, parsed. */
+  logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The real createApp with a chosen feature list (tests of the wiring itself: error mapping,
+ * shutdown, access declarations), a log capture, and optionally another database URL.
+ */
+export async function startBareApp(opts: { features?: Feature[]; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<BareApp> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    SHUTDOWN_TIMEOUT_MS: '3000',
+    ...opts.env,
+  });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+      cb();
+    },
+  });
+  const db = createDb(opts.databaseUrl ?? testDatabaseUrl(), 4);
+  const app = await createApp({ config, db, logger: createLogger('info', sink), features: opts.features ?? [] });
+  const server = createHttpServer(app.app, config);
+  const port = await listen(server, 0, '127.0.0.1');
+  return {
+    app,
+    url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    server,
+    db,
+    config,
+    logs,
+    stop: async () => {
+      await closeServer(server, config.shutdownTimeoutMs);
+      await db.destroy();
+    },
+  };
+}
