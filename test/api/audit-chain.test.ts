@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { createAuditService } from '../../server/audit/index.js';
+import { systemClock } from '../../server/shared/clock.js';
+import { createDb, type Db } from '../../server/shared/db.js';
+import { testDatabaseUrl } from '../helpers/app.js';
+
+let db: Db;
+const audit = createAuditService({ clock: systemClock });
+beforeAll(() => {
+  db = createDb(testDatabaseUrl(), 4);
+});
+afterAll(async () => {
+  await db.destroy();
+});
+
+async function newUser(): Promise<string> {
+  const [row] = await db('users').insert({ email: `audit-${randomUUID()}@example.com` }).returning('id');
+  return row.id;
+}
+
+/** Runs `fn` with the append-only trigger off: how an attacker with table access would tamper. */
+async function tamper(fn: (trx: Db) => Promise<unknown>): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx.raw('ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_no_change');
+    await fn(trx);
+    await trx.raw('ALTER TABLE audit_logs ENABLE TRIGGER audit_logs_no_change');
+  });
+}
+
+describe('audit log', () => {
+  it('records entries inside the caller transaction, and a rollback leaves none', async () => {
+    const userId = await newUser();
+    await db.transaction((trx) => audit.record(trx, { action: 'test.kept', actorId: userId, entityType: 'thing', entityId: '1', after: { a: 1 } }));
+    await expect(
+      db.transaction(async (trx) => {
+        await audit.record(trx, { action: 'test.rolledback', actorId: userId });
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    const actions = (await db('audit_logs').where({ user_id: userId }).orderBy('seq')).map((r) => r.action);
+    expect(actions).toEqual(['test.kept']);
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE on entries', async () => {
+    const userId = await newUser();
+    await db.transaction((trx) => audit.record(trx, { action: 'test.locked', actorId: userId, after: { x: 'y' } }));
+    await expect(db('audit_logs').where({ user_id: userId }).update({ action: 'test.changed' })).rejects.toThrow(/append-only/);
+    await expect(db('audit_logs').where({ user_id: userId }).delete()).rejects.toThrow(/append-only/);
+    await expect(db.raw('TRUNCATE audit_logs')).rejects.toThrow(/append-only/);
+    expect((await db('audit_logs').where({ user_id: userId }).first()).action).toBe('test.locked');
+  });
+
+  it('verifies an untouched chain, including concurrent writers', async () => {
+    const userId = await newUser();
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => db.transaction((trx) => audit.record(trx, { action: 'test.concurrent', actorId: userId, after: { i } }))),
+    );
+    const result = await audit.verify(db);
+    expect(result.ok).toBe(true);
+    expect(result.checked).toBeGreaterThanOrEqual(20);
+  });
+
+  it('names the first edited entry', async () => {
+    const userId = await newUser();
+    for (const i of [1, 2, 3]) await db.transaction((trx) => audit.record(trx, { action: `test.edit${i}`, actorId: userId, after: { amount: '10.00' } }));
+    const second = await db('audit_logs').where({ user_id: userId, action: 'test.edit2' }).first();
+    await tamper((trx) => trx('audit_logs').where({ seq: second.seq }).update({ after: JSON.stringify({ amount: '99.00' }) }));
+    const result = await audit.verify(db);
+    expect(result.ok).toBe(false);
+    expect(result.firstBad?.id).toBe(second.id);
+    await tamper((trx) => trx('audit_logs').where({ seq: second.seq }).update({ after: JSON.stringify({ amount: '10.00' }) }));
+    expect((await audit.verify(db)).ok).toBe(true);
+  });
+
+  it('detects a removed entry', async () => {
+    const userId = await newUser();
+    for (const i of [1, 2, 3]) await db.transaction((trx) => audit.record(trx, { action: `test.rm${i}`, actorId: userId }));
+    const rows = await db('audit_logs').where({ user_id: userId }).orderBy('seq');
+    await tamper((trx) => trx('audit_logs').where({ seq: rows[1].seq }).delete());
+    const result = await audit.verify(db);
+    expect(result.ok).toBe(false);
+    expect(result.firstBad?.id).toBe(rows[2].id);
+    // Put it back so other tests see a clean chain.
+    await tamper((trx) => trx('audit_logs').insert({ ...rows[1], before: rows[1].before, after: rows[1].after }));
+    expect((await audit.verify(db)).ok).toBe(true);
+  });
+
+  it('lets the GDPR erase clear personal fields once while the chain still verifies', async () => {
+    const userId = await newUser();
+    await db.transaction((trx) =>
+      audit.record(trx, { action: 'test.pii', actorId: userId, after: { email: 'someone@example.com' }, ip: '203.0.113.9', userAgent: 'Firefox' }),
+    );
+    const cleared = await db.transaction((trx) => audit.redactUser(trx, userId));
+    expect(cleared).toBe(1);
+    const row = await db('audit_logs').where({ user_id: userId }).first();
+    expect(row).toMatchObject({ action: 'test.pii', after: null, ip: null, user_agent: null });
+    expect((await audit.verify(db)).ok).toBe(true);
+    // Redaction is the only change allowed, and only towards empty personal fields.
+    await expect(db('audit_logs').where({ user_id: userId }).update({ ip: '198.51.100.1' })).rejects.toThrow(/append-only/);
+  });
+});

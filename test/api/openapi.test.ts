@@ -1,0 +1,88 @@
+import { chromium } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { toOpenApiPath } from '../../server/shared/http.js';
+import type { Feature } from '../../server/shared/feature.js';
+import { startBareApp } from '../helpers/bare-app.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+describe('OpenAPI document', () => {
+  it('is OpenAPI 3.1 and describes every registered route', async () => {
+    const res = await t.api('/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toBe('3.1.0');
+    const missing = t.app.registry.routes.filter((r) => !doc.paths[toOpenApiPath(r.path)]?.[r.method]).map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    expect(missing).toEqual([]);
+    expect(t.app.registry.routes.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('documents problem responses and bearer security on protected routes', async () => {
+    const doc = (await (await t.api('/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const r of t.app.registry.routes.filter((x) => x.access !== 'public')) {
+      const op = doc.paths[toOpenApiPath(r.path)][r.method];
+      expect(op.security).toEqual([{ bearer: [] }]);
+      expect(op.responses['401']).toBeDefined();
+    }
+  });
+});
+
+describe('route access declarations', () => {
+  it('refuses to start when a route does not declare who may call it', async () => {
+    const careless: Feature = {
+      name: 'careless',
+      register({ registry }) {
+        registry.add({
+          method: 'get',
+          path: '/careless',
+          access: undefined as unknown as 'public',
+          summary: 'forgot access',
+          tags: [],
+          responses: { 200: { description: 'ok' } },
+          handler: () => ({}),
+        });
+      },
+    };
+    await expect(startBareApp({ features: [careless] })).rejects.toThrow(/does not declare who may call it/);
+  });
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+describe('docs page', () => {
+  it('serves Swagger UI from node_modules and renders the API in a real browser', async () => {
+    const asset = await t.api('/docs/assets/swagger-ui-bundle.js');
+    expect(asset.status).toBe(200);
+    expect(existsSync(CHROMIUM)).toBe(true);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(`${t.url}/docs`);
+      await page.waitForSelector('.swagger-ui .info .title', { timeout: 20000 });
+      expect(await page.textContent('.swagger-ui .info .title')).toContain('Numina API');
+      await page.waitForSelector('.opblock-summary-path', { timeout: 20000 });
+      const paths = await page.$$eval('.opblock-summary-path', (els) => els.map((e) => e.textContent));
+      expect(paths).toContain('/healthz');
+      expect(errors.filter((e) => /Content Security Policy|Refused/.test(e))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});

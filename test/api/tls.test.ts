@@ -1,0 +1,41 @@
+import https from 'node:https';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { writeDevCert } from '../../server/shared/dev-cert.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+
+let t: TestApp;
+let cert: string;
+beforeAll(async () => {
+  const pair = await writeDevCert(mkdtempSync(path.join(tmpdir(), 'numina-tls-')));
+  cert = pair.cert;
+  t = await startTestApp({ TLS_CERT_FILE: pair.certFile, TLS_KEY_FILE: pair.keyFile });
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+function get(url: string, ca?: string): Promise<{ status: number; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca, rejectUnauthorized: true }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('HTTPS', () => {
+  it('serves HTTPS with the configured certificate, verified by the client, and sends HSTS', async () => {
+    expect(t.url.startsWith('https://')).toBe(true);
+    const res = await get(`${t.url}/healthz`, cert);
+    expect(res.status).toBe(200);
+    expect(String(res.headers['strict-transport-security'])).toContain('max-age=31536000');
+  });
+
+  it('is refused by a client that does not trust the certificate', async () => {
+    await expect(get(`${t.url}/healthz`)).rejects.toThrow(/self[- ]signed|unable to verify/i);
+  });
+});
