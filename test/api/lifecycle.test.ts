@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Feature } from '../../server/shared/feature.js';
+import { createDb, migrateLatest } from '../../server/shared/db.js';
+import { startBareApp } from '../helpers/bare-app.js';
+import { testDatabaseUrl } from '../helpers/app.js';
+
+describe('graceful shutdown', () => {
+  it('finishes a request in flight, then stops accepting', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const slow: Feature = {
+      name: 'slow',
+      register({ registry }) {
+        registry.add({
+          method: 'get',
+          path: '/slow',
+          access: 'public',
+          summary: 'waits for the test',
+          tags: [],
+          responses: { 200: { description: 'ok' } },
+          handler: async () => {
+            entered();
+            await gate;
+            return { finished: true };
+          },
+        });
+      },
+    };
+    const t = await startBareApp({ features: [slow] });
+    const inflight = fetch(`${t.url}/slow`);
+    await inside;
+    const stopped = t.stop();
+    release();
+    const res = await inflight;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ finished: true });
+    await stopped;
+    await expect(fetch(`${t.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+describe('migrations', () => {
+  it('run once when two instances start together on an empty database', async () => {
+    const base = new URL(testDatabaseUrl());
+    const name = `numina_mig_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: base.toString() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(base.toString());
+    url.pathname = `/${name}`;
+    const a = createDb(url.toString(), 2);
+    const b = createDb(url.toString(), 2);
+    try {
+      const [ranA, ranB] = await Promise.all([migrateLatest(a), migrateLatest(b)]);
+      // One instance applied everything; the other waited on the lock and found nothing to do.
+      expect([ranA.length, ranB.length].sort((x, y) => x - y)[0]).toBe(0);
+      const total = ranA.length + ranB.length;
+      const rows = await a('knex_migrations').select('name');
+      expect(rows.length).toBe(total);
+      expect(new Set(rows.map((r) => r.name)).size).toBe(total);
+    } finally {
+      await a.destroy();
+      await b.destroy();
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});
