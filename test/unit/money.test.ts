@@ -37,7 +37,7 @@ describe('money', () => {
     ['1.', 'a trailing dot'],
     ['1e15', 'an exponent again'],
     ['1000000000000000', 'a magnitude beyond the ledger'],
-  ])('rejects %p (%s)', (value: unknown) => {
+  ])('rejects %p (%s)', (value: unknown, _why: string) => {
     expect(() => parseAmount(value, 'USD')).toThrow(MoneyError);
   });
 
