@@ -1,0 +1,50 @@
+/**
+ * k6: 100 concurrent users against a running server (BASE_URL, default http://localhost:3000).
+ *   k6 run -e BASE_URL=http://localhost:3000 load-tests/api-100-users.k6.ts
+ * Start the server with limits that fit a load test, e.g.
+ *   RATE_LIMIT_USER_PER_MINUTE=100000 RATE_LIMIT_IP_PER_MINUTE=100000 npm start
+ * Each VU registers once, opens two accounts, then runs the shared scenario mix (scenario.ts).
+ */
+import http from 'k6/http';
+import { check } from 'k6';
+import { Trend } from 'k6/metrics';
+import { createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
+
+export const options = {
+  scenarios: {
+    users: { executor: 'constant-vus', vus: 100, duration: __ENV.DURATION || '60s' },
+  },
+  thresholds: {
+    http_req_failed: ['rate<0.01'],
+    'http_req_duration{scenario:users}': ['p(95)<250'],
+  },
+};
+
+const BASE = __ENV.BASE_URL || 'http://localhost:3000';
+const RUN = __ENV.RUN_ID || String(Date.now());
+const perScenario: Record<string, Trend> = {};
+let state: VuState | undefined;
+
+function send(spec: RequestSpec, token?: string) {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(spec.headers ?? {}) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = http.request(spec.method, BASE + spec.path, spec.body === undefined ? null : JSON.stringify(spec.body), { headers, tags: { name: spec.name } });
+  check(res, { [`${spec.name} ${spec.expect}`]: (r) => r.status === spec.expect });
+  perScenario[spec.name] ??= new Trend(`scenario_${spec.name}`, true);
+  perScenario[spec.name].add(res.timings.duration);
+  return res;
+}
+
+export default function () {
+  if (!state) {
+    send(registerRequest(__VU, RUN));
+    const login = send(loginRequest(__VU, RUN));
+    const token = String(login.json('accessToken'));
+    const accountIds = [0, 1].map((i) => String(send(createAccountRequest(i), token).json('id')));
+    state = { token, accountIds, transactionIds: [], iteration: 0 };
+  }
+  state.iteration++;
+  const spec = nextRequest(pickScenario(Math.random()), state);
+  const res = send(spec, state.token);
+  if (spec.method === 'POST' && res.status === 201 && state.transactionIds.length < 200) state.transactionIds.push(String(res.json('id')));
+}

@@ -1,0 +1,77 @@
+/**
+ * Node counterpart of api-100-users.k6.ts (k6 is not installable on every machine): the same
+ * scenario mix, 100 concurrent users, against a server process on loopback.
+ *   npx tsx load-tests/bench-api.ts [seconds=30] [users=100]
+ * Uses a fresh database on BENCH_ADMIN_DATABASE_URL's server (default: local PostgreSQL), dropped at the end.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { createBenchDatabase, startServer, summarize } from './lib.ts';
+import { createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
+
+const seconds = Number(process.argv[2] ?? 30);
+const users = Number(process.argv[3] ?? 100);
+const run = randomBytes(3).toString('hex');
+
+const db = await createBenchDatabase();
+const server = await startServer(db.url);
+const latencies = new Map<string, number[]>();
+let errors = 0;
+let requests = 0;
+const statusErrors = new Map<string, number>();
+
+async function send(spec: RequestSpec, token?: string): Promise<Record<string, unknown>> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const t0 = performance.now();
+  const res = await fetch(server.url + spec.path, { method: spec.method, headers, body: spec.body === undefined ? undefined : JSON.stringify(spec.body) });
+  const body = res.status === 204 ? {} : await res.json().catch(() => ({}));
+  const ms = performance.now() - t0;
+  requests++;
+  if (res.status !== spec.expect) {
+    errors++;
+    const key = `${spec.name} ${res.status}`;
+    statusErrors.set(key, (statusErrors.get(key) ?? 0) + 1);
+  }
+  if (!latencies.has(spec.name)) latencies.set(spec.name, []);
+  latencies.get(spec.name)!.push(ms);
+  return body as Record<string, unknown>;
+}
+
+async function virtualUser(vu: number, until: number): Promise<void> {
+  await send(registerRequest(vu, run));
+  const login = await send(loginRequest(vu, run));
+  const token = String(login.accessToken);
+  const accountIds: string[] = [];
+  for (const i of [0, 1]) accountIds.push(String((await send(createAccountRequest(i), token)).id));
+  const s: VuState = { token, accountIds, transactionIds: [], iteration: 0 };
+  while (Date.now() < until) {
+    s.iteration++;
+    const spec = nextRequest(pickScenario(Math.random()), s);
+    const body = await send(spec, token);
+    if (spec.method === 'POST' && typeof body.id === 'string' && s.transactionIds.length < 200) s.transactionIds.push(body.id);
+  }
+}
+
+let peakRss = server.rssMb();
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, server.rssMb());
+}, 250);
+const started = Date.now();
+try {
+  await Promise.all(Array.from({ length: users }, (_, i) => virtualUser(i + 1, started + seconds * 1000)));
+} finally {
+  clearInterval(sampler);
+  await server.stop();
+  await db.drop();
+}
+const elapsed = (Date.now() - started) / 1000;
+console.log(`bench-api: ${users} users, ${elapsed.toFixed(1)} s, ${os.cpus().length} cores, node ${process.version}`);
+console.log(`requests ${requests}, ${(requests / elapsed).toFixed(0)} req/s, errors ${errors}, server peak RSS ${peakRss.toFixed(0)} MB`);
+if (statusErrors.size) console.log('unexpected statuses:', Object.fromEntries(statusErrors));
+console.log('| scenario | n | p50 ms | p95 ms | p99 ms |');
+console.log('|---|---|---|---|---|');
+for (const [name, values] of latencies) {
+  const s = summarize(values);
+  console.log(`| ${name} | ${s.n} | ${s.p50.toFixed(1)} | ${s.p95.toFixed(1)} | ${s.p99.toFixed(1)} |`);
+}
