@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
 import { createApp, type App } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/shared/config.js';
 import { createDb, type Db } from '../../server/shared/db.js';
@@ -40,7 +41,8 @@ export async function startBareApp(opts: { features?: Feature[]; env?: Record<st
     },
   });
   const db = createDb(opts.databaseUrl ?? testDatabaseUrl(), 4);
-  const app = await createApp({ config, db, logger: createLogger('info', sink), features: opts.features ?? [] });
+  const redis = config.redisUrl ? new Redis(config.redisUrl) : undefined;
+  const app = await createApp({ config, db, logger: createLogger('info', sink), features: opts.features ?? [], redis });
   const server = createHttpServer(app.app, config);
   const port = await listen(server, 0, '127.0.0.1');
   return {
@@ -53,6 +55,7 @@ export async function startBareApp(opts: { features?: Feature[]; env?: Record<st
     stop: async () => {
       await closeServer(server, config.shutdownTimeoutMs);
       await db.destroy();
+      redis?.disconnect();
     },
   };
 }
