@@ -1,14 +1,16 @@
 import type { App } from './app.js';
 import type { HttpServer } from './shared/server.js';
+import { createRealtime } from '../realtime/index.js';
 
 export interface RealtimeHandle {
   close(): Promise<void>;
 }
 
 /**
- * Attaches live updates to the HTTP server. The realtime/ package provides the implementation;
- * until it is wired, nothing is attached.
+ * Attaches live updates (Socket.IO, see realtime/) to the HTTP server: connect-time auth,
+ * per-user rooms, after-commit delivery from the event outbox, resume, prune.
  */
-export async function attachRealtime(_server: HttpServer, _app: App): Promise<RealtimeHandle> {
-  return { close: async () => {} };
+export async function attachRealtime(server: HttpServer, app: App): Promise<RealtimeHandle> {
+  const realtime = await createRealtime(server, app);
+  return { close: () => realtime.close() };
 }

@@ -15,7 +15,7 @@ export interface Running {
   port: number;
   url: string;
   db: Db;
-  /** Stops in order: stop accepting, drain requests, realtime, pool, embedded database. */
+  /** Stops in order: realtime sockets, stop accepting, drain requests, pool, embedded database. */
   stop(): Promise<void>;
 }
 
@@ -65,6 +65,9 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
     cleanups.push(() => realtime.close());
     const port = await listen(server, config.port, config.host);
     cleanups.push(() => closeServer(server, config.shutdownTimeoutMs));
+    // Again, now first (close is idempotent): open WebSockets are not cut by closeAllConnections
+    // and would hold server.close() forever; realtime ends them (clients reconnect and resume).
+    cleanups.push(() => realtime.close());
     const scheme = config.tls ? 'https' : 'http';
     return { app, server, port, url: `${scheme}://127.0.0.1:${port}`, db, stop: stopAll };
   } catch (err) {
