@@ -1,0 +1,35 @@
+import { Model } from 'objection';
+
+/** An account row. Money columns are NUMERIC and come back from pg as strings; they stay strings. */
+export class Account extends Model {
+  static tableName = 'accounts';
+
+  id!: string;
+  user_id!: string;
+  name!: string;
+  type!: AccountType;
+  currency!: string;
+  opening_balance!: string;
+  balance!: string;
+  archived!: boolean;
+  created_at!: Date;
+  updated_at!: Date;
+
+  static jsonSchema = {
+    type: 'object',
+    required: ['user_id', 'name', 'type', 'currency'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      user_id: { type: 'string', format: 'uuid' },
+      name: { type: 'string', minLength: 1, maxLength: 100 },
+      type: { type: 'string', enum: ['bank', 'cash', 'credit', 'investment'] },
+      currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+      opening_balance: { type: 'string' },
+      balance: { type: 'string' },
+      archived: { type: 'boolean' },
+    },
+  };
+}
+
+export const ACCOUNT_TYPES = ['bank', 'cash', 'credit', 'investment'] as const;
+export type AccountType = (typeof ACCOUNT_TYPES)[number];

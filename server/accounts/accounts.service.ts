@@ -1,0 +1,142 @@
+import type { Knex } from 'knex';
+import type { AuditContext, AuditService } from '../audit/index.js';
+import type { Clock } from '../shared/clock.js';
+import { decodeCursor, encodeCursor, isIsoInstant, isUuid } from '../shared/cursor.js';
+import type { Db } from '../shared/db.js';
+import { ConflictError, NotFoundError } from '../shared/errors.js';
+import { formatAmount, type Decimal } from '../shared/money.js';
+import { Account } from './accounts.model.js';
+import type { AccountView, CreateAccountInput, PatchAccountInput } from './accounts.schemas.js';
+
+export interface AccountServiceDeps {
+  db: Db;
+  clock: Clock;
+  audit: AuditService;
+}
+
+export interface Actor {
+  id: string;
+}
+
+export function toAccountView(a: Account): AccountView {
+  return {
+    id: a.id,
+    name: a.name,
+    type: a.type,
+    currency: a.currency,
+    balance: formatAmount(a.balance, a.currency),
+    openingBalance: formatAmount(a.opening_balance, a.currency),
+    archived: a.archived,
+    createdAt: new Date(a.created_at).toISOString(),
+    updatedAt: new Date(a.updated_at).toISOString(),
+  };
+}
+
+/**
+ * Locks the caller's accounts among `ids` (FOR UPDATE) in ascending id order, so that any two
+ * ledger writes lock shared accounts in the same order and cannot deadlock. Ids that are not the
+ * user's are simply absent from the result (the caller answers 404).
+ */
+export async function lockAccounts(trx: Knex.Transaction, userId: string, ids: string[]): Promise<Map<string, Account>> {
+  const unique = [...new Set(ids)].sort();
+  if (unique.length === 0) return new Map();
+  const rows: Account[] = await Account.query(trx)
+    .where('user_id', userId)
+    .whereIn('id', unique)
+    .orderBy('id')
+    .forUpdate();
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/**
+ * Adds `delta` to an account's stored balance and returns the new balance (NUMERIC string).
+ * Call only while holding the account's row lock (lockAccounts), in the transaction that writes
+ * the entries the delta stands for: the stored balance then always equals opening + Σ entries.
+ */
+export async function adjustBalance(trx: Knex.Transaction, accountId: string, delta: Decimal): Promise<string> {
+  const { rows } = await trx.raw('UPDATE accounts SET balance = balance + ?::numeric WHERE id = ? RETURNING balance', [delta.toFixed(), accountId]);
+  return rows[0].balance as string;
+}
+
+/** Accounts: create, read, rename/archive, delete (only while no transaction uses it). */
+export function createAccountService({ db, clock, audit }: AccountServiceDeps) {
+  return {
+    /** Creates an account whose balance starts at its opening balance. */
+    async create(actor: Actor, input: CreateAccountInput, actx: AuditContext): Promise<AccountView> {
+      return db.transaction(async (trx) => {
+        const now = clock.now();
+        const opening = input.openingBalance ?? '0';
+        const row = await Account.query(trx)
+          .insert({
+            user_id: actor.id,
+            name: input.name,
+            type: input.type,
+            currency: input.currency,
+            opening_balance: opening,
+            balance: opening,
+            archived: false,
+            created_at: now,
+            updated_at: now,
+          } as Partial<Account>)
+          .returning('*');
+        const view = toAccountView(row as unknown as Account);
+        await audit.record(trx, { action: 'account.create', actorId: actor.id, userId: actor.id, entityType: 'account', entityId: view.id, before: null, after: view, ...actx });
+        return view;
+      });
+    },
+
+    /** The user's accounts with balances, oldest first, keyset-paginated on (created_at, id). */
+    async list(userId: string, q: { limit: number; cursor?: string; archived?: 'true' | 'false' }): Promise<{ data: AccountView[]; nextCursor: string | null }> {
+      const query = Account.query(db).where('user_id', userId).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(q.limit + 1);
+      if (q.archived) query.where('archived', q.archived === 'true');
+      if (q.cursor) {
+        const [at, id] = decodeCursor(q.cursor, [isIsoInstant, isUuid]);
+        query.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [at, id]);
+      }
+      const rows = await query;
+      const more = rows.length > q.limit;
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return { data: page.map(toAccountView), nextCursor: more && last ? encodeCursor([new Date(last.created_at).toISOString(), last.id]) : null };
+    },
+
+    async get(userId: string, id: string): Promise<AccountView> {
+      const row = await Account.query(db).where({ user_id: userId, id }).first();
+      if (!row) throw new NotFoundError('Account not found.');
+      return toAccountView(row);
+    },
+
+    /** Renames or (un)archives. An archived account keeps its history but takes no new transactions. */
+    async patch(actor: Actor, id: string, input: PatchAccountInput, actx: AuditContext): Promise<AccountView> {
+      return db.transaction(async (trx) => {
+        const found = (await lockAccounts(trx, actor.id, [id])).get(id);
+        if (!found) throw new NotFoundError('Account not found.');
+        const before = toAccountView(found);
+        const changes: Partial<Account> = {};
+        if (input.name !== undefined) changes.name = input.name;
+        if (input.archived !== undefined) changes.archived = input.archived;
+        if (Object.keys(changes).length === 0) return before;
+        changes.updated_at = clock.now();
+        const row = (await Account.query(trx).patch(changes).where({ id, user_id: actor.id }).returning('*').first()) as unknown as Account;
+        const after = toAccountView(row);
+        await audit.record(trx, { action: 'account.update', actorId: actor.id, userId: actor.id, entityType: 'account', entityId: id, before, after, ...actx });
+        return after;
+      });
+    },
+
+    /** Deletes an account that no transaction uses (409 otherwise: the ledger never loses entries). */
+    async remove(actor: Actor, id: string, actx: AuditContext): Promise<void> {
+      await db.transaction(async (trx) => {
+        // The row lock keeps new entries out (every ledger write locks its accounts first).
+        const found = (await lockAccounts(trx, actor.id, [id])).get(id);
+        if (!found) throw new NotFoundError('Account not found.');
+        const used = await trx('entries').where({ account_id: id }).first(trx.raw('1'));
+        if (used) throw new ConflictError('The account still has transactions; delete or move them first, or archive the account.', 'account_has_transactions');
+        await Account.query(trx).delete().where({ id, user_id: actor.id });
+        await audit.record(trx, { action: 'account.delete', actorId: actor.id, userId: actor.id, entityType: 'account', entityId: id, before: toAccountView(found), after: null, ...actx });
+      });
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

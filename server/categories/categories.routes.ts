@@ -1,0 +1,65 @@
+import { auditContext } from '../audit/index.js';
+import type { FeatureContext } from '../shared/feature.js';
+import { page, uuidParam } from '../shared/http.js';
+import { categoryView, createCategoryBody, listCategoriesQuery, patchCategoryBody } from './categories.schemas.js';
+import type { CategoryService } from './categories.service.js';
+
+export function registerCategoryRoutes(ctx: FeatureContext, categories: CategoryService): void {
+  const tags = ['Categories'];
+  ctx.registry.add({
+    method: 'get',
+    path: '/categories',
+    access: 'user',
+    summary: 'List categories',
+    tags,
+    query: listCategoriesQuery,
+    responses: { 200: { description: 'A page of categories, by name', schema: page(categoryView) } },
+    handler: ({ query, user }) => categories.list(user.id, query),
+  });
+  ctx.registry.add({
+    method: 'post',
+    path: '/categories',
+    access: 'user',
+    summary: 'Create a category',
+    tags,
+    body: createCategoryBody,
+    status: 201,
+    responses: { 201: { description: 'The category', schema: categoryView }, 409: { description: 'A category with this name exists' } },
+    handler: ({ body, user, req }) => categories.create(user, body, auditContext(req)),
+  });
+  ctx.registry.add({
+    method: 'get',
+    path: '/categories/:id',
+    access: 'user',
+    summary: 'Get a category',
+    tags,
+    params: uuidParam,
+    responses: { 200: { description: 'The category', schema: categoryView } },
+    handler: ({ params, user }) => categories.get(user.id, params.id),
+  });
+  ctx.registry.add({
+    method: 'patch',
+    path: '/categories/:id',
+    access: 'user',
+    summary: 'Rename a category or change its kind',
+    tags,
+    params: uuidParam,
+    body: patchCategoryBody,
+    responses: { 200: { description: 'The category', schema: categoryView }, 409: { description: 'Name taken, or kind change while transactions use it' } },
+    handler: ({ params, body, user, req }) => categories.patch(user, params.id, body, auditContext(req)),
+  });
+  ctx.registry.add({
+    method: 'delete',
+    path: '/categories/:id',
+    access: 'user',
+    summary: 'Delete a category (its transactions become uncategorised)',
+    tags,
+    params: uuidParam,
+    status: 204,
+    responses: { 204: { description: 'Deleted' } },
+    handler: async ({ params, user, req }) => {
+      await categories.remove(user, params.id, auditContext(req));
+      return undefined;
+    },
+  });
+}

@@ -1,0 +1,156 @@
+import type { Knex } from 'knex';
+import type { AuditContext, AuditService } from '../audit/index.js';
+import type { Clock } from '../shared/clock.js';
+import { decodeCursor, encodeCursor } from '../shared/cursor.js';
+import type { Db } from '../shared/db.js';
+import { ConflictError, NotFoundError } from '../shared/errors.js';
+import { Category, type CategoryKind } from './categories.model.js';
+import type { CategoryView, CreateCategoryInput, PatchCategoryInput } from './categories.schemas.js';
+import { DEFAULT_CATEGORIES } from './categories.defaults.js';
+
+/** Files a category's transactions as uncategorised inside `trx`; returns their ids. */
+export type Uncategorise = (
+  trx: Knex.Transaction,
+  wc: { userId: string; actorId: string; audit: AuditContext },
+  categoryId: string,
+) => Promise<string[]>;
+
+export interface CategoryServiceDeps {
+  db: Db;
+  clock: Clock;
+  audit: AuditService;
+  /** The ledger's uncategorise (versions + events); looked up at call time, as the ledger registers later. */
+  uncategorise?: () => Uncategorise | undefined;
+}
+
+export function toCategoryView(c: Category): CategoryView {
+  return { id: c.id, name: c.name, kind: c.kind, createdAt: new Date(c.created_at).toISOString(), updatedAt: new Date(c.updated_at).toISOString() };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; nativeError?: { code?: string } };
+  return e?.code === '23505' || e?.nativeError?.code === '23505';
+}
+
+const duplicate = () => new ConflictError('You already have a category with this name.', 'category_exists');
+
+/**
+ * Creates the default categories for a user, inside the caller's transaction (registration).
+ * Idempotent: names the user already has are left alone.
+ */
+export async function createDefaultCategories(trx: Knex.Transaction, userId: string): Promise<void> {
+  await trx.raw(
+    `INSERT INTO categories (user_id, name, kind) SELECT ?, d.name, d.kind FROM jsonb_to_recordset(?::jsonb) AS d(name text, kind text)
+     ON CONFLICT DO NOTHING`,
+    [userId, JSON.stringify(DEFAULT_CATEGORIES)],
+  );
+}
+
+/** Categories: per-user names (unique case-insensitively) of kind income or expense. */
+export function createCategoryService({ db, clock, audit, uncategorise }: CategoryServiceDeps) {
+  /** Without the ledger (tests of this feature alone), a plain UPDATE keeps the FK satisfied. */
+  const uncategoriser = (): Uncategorise =>
+    uncategorise?.() ??
+    (async (trx, wc, categoryId) =>
+      (await trx('transactions').where({ user_id: wc.userId, category_id: categoryId }).update({ category_id: null, updated_at: clock.now() }).returning('id')).map(
+        (r: { id: string }) => r.id,
+      ));
+  return {
+    /** Sorted by name (case-insensitive); the cursor is the last name, unique per user. */
+    async list(userId: string, q: { limit: number; cursor?: string; kind?: CategoryKind }): Promise<{ data: CategoryView[]; nextCursor: string | null }> {
+      const query = Category.query(db).where('user_id', userId).orderByRaw('lower(name)').limit(q.limit + 1);
+      if (q.kind) query.where('kind', q.kind);
+      if (q.cursor) {
+        const [after] = decodeCursor(q.cursor, [(v) => v.length <= 200]);
+        query.whereRaw('lower(name) > ?', [after]);
+      }
+      const rows = await query;
+      const more = rows.length > q.limit;
+      const pageRows = rows.slice(0, q.limit);
+      const last = pageRows[pageRows.length - 1];
+      return { data: pageRows.map(toCategoryView), nextCursor: more && last ? encodeCursor([last.name.toLowerCase()]) : null };
+    },
+
+    async get(userId: string, id: string): Promise<CategoryView> {
+      const row = await Category.query(db).where({ user_id: userId, id }).first();
+      if (!row) throw new NotFoundError('Category not found.');
+      return toCategoryView(row);
+    },
+
+    async create(actor: { id: string }, input: CreateCategoryInput, actx: AuditContext): Promise<CategoryView> {
+      try {
+        return await db.transaction(async (trx) => {
+          const now = clock.now();
+          const row = (await Category.query(trx)
+            .insert({ user_id: actor.id, name: input.name, kind: input.kind, created_at: now, updated_at: now } as Partial<Category>)
+            .returning('*')) as unknown as Category;
+          const view = toCategoryView(row);
+          await audit.record(trx, { action: 'category.create', actorId: actor.id, userId: actor.id, entityType: 'category', entityId: view.id, before: null, after: view, ...actx });
+          return view;
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw duplicate();
+        throw err;
+      }
+    },
+
+    /** Renames, or changes the kind while no transaction is filed under the category (409 otherwise). */
+    async patch(actor: { id: string }, id: string, input: PatchCategoryInput, actx: AuditContext): Promise<CategoryView> {
+      try {
+        return await db.transaction(async (trx) => {
+          const found = await Category.query(trx).where({ user_id: actor.id, id }).forUpdate().first();
+          if (!found) throw new NotFoundError('Category not found.');
+          const before = toCategoryView(found);
+          const changes: Partial<Category> = {};
+          if (input.name !== undefined && input.name !== found.name) changes.name = input.name;
+          if (input.kind !== undefined && input.kind !== found.kind) {
+            const used = await trx('transactions').where({ category_id: id }).first(trx.raw('1'));
+            if (used) throw new ConflictError('Transactions are filed under this category; its kind cannot change.', 'category_in_use');
+            changes.kind = input.kind;
+          }
+          if (Object.keys(changes).length === 0) return before;
+          changes.updated_at = clock.now();
+          const row = (await Category.query(trx).patch(changes).where({ id, user_id: actor.id }).returning('*').first()) as unknown as Category;
+          const after = toCategoryView(row);
+          await audit.record(trx, { action: 'category.update', actorId: actor.id, userId: actor.id, entityType: 'category', entityId: id, before, after, ...actx });
+          return after;
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) throw duplicate();
+        throw err;
+      }
+    },
+
+    /**
+     * Deletes a category; its transactions stay, uncategorised (each gets a version and an event
+     * through the ledger), and the audit entry names them. Lock order: the transactions first,
+     * then the category row (as a PUT does), then once more for any transaction filed under the
+     * category while we waited (its FK check holds a key-share lock our FOR UPDATE waits for).
+     */
+    async remove(actor: { id: string }, id: string, actx: AuditContext): Promise<void> {
+      await db.transaction(async (trx) => {
+        const exists = await Category.query(trx).where({ user_id: actor.id, id }).first();
+        if (!exists) throw new NotFoundError('Category not found.');
+        const uncategorise = uncategoriser();
+        const wc = { userId: actor.id, actorId: actor.id, audit: actx };
+        const moved = await uncategorise(trx, wc, id);
+        const found = await Category.query(trx).where({ user_id: actor.id, id }).forUpdate().first();
+        if (!found) throw new NotFoundError('Category not found.');
+        moved.push(...(await uncategorise(trx, wc, id)));
+        await Category.query(trx).delete().where({ id, user_id: actor.id });
+        await audit.record(trx, {
+          action: 'category.delete',
+          actorId: actor.id,
+          userId: actor.id,
+          entityType: 'category',
+          entityId: id,
+          before: toCategoryView(found),
+          after: { uncategorisedTransactionIds: moved },
+          ...actx,
+        });
+      });
+    },
+  };
+}
+
+export type CategoryService = ReturnType<typeof createCategoryService>;

@@ -1,0 +1,29 @@
+import { ValidationError } from './errors.js';
+
+/**
+ * Opaque keyset cursors: the sort key of the last row of a page, as base64url JSON. Clients must
+ * treat them as opaque; a cursor that does not decode to the expected shape is a 400.
+ */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor into `arity` strings, each checked by `checks[i]`; throws a 400 otherwise. */
+export function decodeCursor(cursor: string, checks: ((v: string) => boolean)[]): string[] {
+  const bad = () => new ValidationError('The request is not valid.', [{ path: 'query.cursor', message: 'is not a cursor this list issued' }]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw bad();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== checks.length) throw bad();
+  const out = parsed.map(String);
+  if (!parsed.every((v, i) => (typeof v === 'string' || typeof v === 'number') && checks[i](String(v)))) throw bad();
+  return out;
+}
+
+export const isUuid = (v: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+export const isDateString = (v: string): boolean => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`));
+export const isDigits = (v: string): boolean => /^\d{1,19}$/.test(v);
+export const isIsoInstant = (v: string): boolean => /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v));

@@ -1,0 +1,26 @@
+import type { Feature } from '../shared/feature.js';
+import { registerTransactionRoutes } from './transactions.routes.js';
+import { createTransactionService } from './transactions.service.js';
+
+export { Transaction, Entry, TransactionVersion, TRANSACTION_TYPES } from './transactions.model.js';
+export type { TransactionType } from './transactions.model.js';
+export { createTransactionService, toTransactionView } from './transactions.service.js';
+export type { TransactionService, WriteContext, BalanceChange } from './transactions.service.js';
+export type { TransactionInput, TransactionView } from './transactions.schemas.js';
+export { transactionBody } from './transactions.schemas.js';
+export { checkLedger } from './ledger-check.js';
+export type { LedgerCheckResult } from './ledger-check.js';
+export { neutraliseFormula } from './transactions.export.js';
+
+/**
+ * Transactions: the ledger's write path and its reads. Exposes `ctx.services.ledger`
+ * (`createInTrx`, `uncategoriseInTrx`) for features that post on a user's behalf.
+ */
+export const transactionsFeature: Feature = {
+  name: 'transactions',
+  register(ctx) {
+    const service = createTransactionService({ db: ctx.db, clock: ctx.clock, audit: ctx.audit, outbox: ctx.outbox });
+    ctx.services.ledger = service;
+    registerTransactionRoutes(ctx, service);
+  },
+};

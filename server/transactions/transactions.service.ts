@@ -1,0 +1,369 @@
+import type { Knex } from 'knex';
+import { lockAccounts, adjustBalance, type Account } from '../accounts/index.js';
+import type { AuditContext, AuditService } from '../audit/index.js';
+import type { Clock } from '../shared/clock.js';
+import { decodeCursor, encodeCursor, isDateString, isUuid } from '../shared/cursor.js';
+import type { Db } from '../shared/db.js';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
+import { withIdempotency, type IdempotentResult } from '../shared/idempotency.js';
+import { Decimal, formatAmount, MoneyError, parseAmount } from '../shared/money.js';
+import type { Outbox } from '../shared/outbox.js';
+import { Entry, Transaction, TransactionVersion } from './transactions.model.js';
+import type { ListTransactionsQuery, TransactionInput, TransactionView } from './transactions.schemas.js';
+
+export interface TransactionServiceDeps {
+  db: Db;
+  clock: Clock;
+  audit: AuditService;
+  outbox: Outbox;
+}
+
+export interface Actor {
+  id: string;
+}
+
+/** Who did it and from where; `userId` owns the data (the actor, or a system job acting for them). */
+export interface WriteContext {
+  userId: string;
+  actorId: string | null;
+  audit: AuditContext;
+}
+
+export function toTransactionView(t: Transaction): TransactionView {
+  return {
+    id: t.id,
+    accountId: t.account_id,
+    type: t.type,
+    amount: formatAmount(t.amount, t.currency),
+    currency: t.currency,
+    date: t.date,
+    categoryId: t.category_id,
+    notes: t.notes,
+    toAccountId: t.to_account_id,
+    toAmount: t.to_amount === null || t.to_currency === null ? null : formatAmount(t.to_amount, t.to_currency),
+    toCurrency: t.to_currency,
+    recurringId: t.recurring_id,
+    createdAt: new Date(t.created_at).toISOString(),
+    updatedAt: new Date(t.updated_at).toISOString(),
+  };
+}
+
+function money(value: string, currency: string, path: string): Decimal {
+  try {
+    const d = parseAmount(value, currency);
+    if (d.lte(0)) throw new MoneyError('must be greater than zero');
+    return d;
+  } catch (e) {
+    if (e instanceof MoneyError) throw new ValidationError('The request is not valid.', [{ path, message: e.message }]);
+    throw e;
+  }
+}
+
+interface Posting {
+  accountId: string;
+  currency: string;
+  amount: Decimal;
+}
+
+interface Resolved {
+  header: Pick<Transaction, 'type' | 'account_id' | 'currency' | 'amount' | 'to_account_id' | 'to_currency' | 'to_amount' | 'date' | 'category_id' | 'notes'>;
+  postings: Posting[];
+}
+
+/**
+ * Checks the input against the locked accounts and the category and turns it into a header and
+ * its postings. 404 for accounts/categories that are not the user's; 409 for archived accounts;
+ * 400 for precision, a missing/mismatched toAmount and a category of the wrong kind.
+ */
+async function resolve(trx: Knex.Transaction, userId: string, input: TransactionInput, accounts: Map<string, Account>): Promise<Resolved> {
+  const src = accounts.get(input.accountId);
+  if (!src) throw new NotFoundError('Account not found.');
+  const dst = input.type === 'transfer' && input.toAccountId ? accounts.get(input.toAccountId) : undefined;
+  if (input.type === 'transfer' && !dst) throw new NotFoundError('Receiving account not found.');
+  for (const a of [src, dst]) {
+    if (a?.archived) throw new ConflictError(`Account "${a.name}" is archived; it takes no new transactions.`, 'account_archived');
+  }
+  const amount = money(input.amount, src.currency, 'body.amount');
+  let toAmount: Decimal | null = null;
+  if (dst) {
+    if (dst.currency === src.currency) {
+      if (input.toAmount != null && !money(input.toAmount, dst.currency, 'body.toAmount').eq(amount)) {
+        throw new ValidationError('The request is not valid.', [{ path: 'body.toAmount', message: 'must equal amount when both accounts have the same currency' }]);
+      }
+      toAmount = amount;
+    } else {
+      if (input.toAmount == null) {
+        throw new ValidationError('The request is not valid.', [{ path: 'body.toAmount', message: `is required: the accounts' currencies differ (${src.currency} → ${dst.currency})` }]);
+      }
+      toAmount = money(input.toAmount, dst.currency, 'body.toAmount');
+    }
+  }
+  if (input.categoryId) {
+    // KEY SHARE: a concurrent category delete (which locks the row FOR UPDATE) waits for us.
+    const cat = await trx('categories').where({ id: input.categoryId, user_id: userId }).forKeyShare().first('kind');
+    if (!cat) throw new NotFoundError('Category not found.');
+    if (cat.kind !== input.type) {
+      throw new ValidationError('The request is not valid.', [{ path: 'body.categoryId', message: `is an ${cat.kind} category; a ${input.type} needs an ${input.type} category` }]);
+    }
+  }
+  const postings: Posting[] =
+    input.type === 'income'
+      ? [{ accountId: src.id, currency: src.currency, amount }]
+      : input.type === 'expense'
+        ? [{ accountId: src.id, currency: src.currency, amount: amount.neg() }]
+        : [
+            { accountId: src.id, currency: src.currency, amount: amount.neg() },
+            { accountId: dst!.id, currency: dst!.currency, amount: toAmount! },
+          ];
+  return {
+    header: {
+      type: input.type,
+      account_id: src.id,
+      currency: src.currency,
+      amount: amount.toFixed(),
+      to_account_id: dst?.id ?? null,
+      to_currency: dst?.currency ?? null,
+      to_amount: toAmount?.toFixed() ?? null,
+      date: input.date,
+      category_id: input.categoryId ?? null,
+      notes: input.notes ?? null,
+    },
+    postings,
+  };
+}
+
+export interface BalanceChange {
+  accountId: string;
+  balance: string;
+  currency: string;
+}
+
+/** Per-account net change of replacing `old` postings by `next`. Accounts with no change are left out. */
+function deltas(old: Posting[], next: Posting[]): Map<string, { currency: string; delta: Decimal }> {
+  const out = new Map<string, { currency: string; delta: Decimal }>();
+  const add = (p: Posting, sign: 1 | -1) => {
+    const cur = out.get(p.accountId) ?? { currency: p.currency, delta: new Decimal(0) };
+    cur.delta = cur.delta.plus(sign === 1 ? p.amount : p.amount.neg());
+    out.set(p.accountId, cur);
+  };
+  old.forEach((p) => add(p, -1));
+  next.forEach((p) => add(p, 1));
+  for (const [k, v] of out) if (v.delta.isZero()) out.delete(k);
+  return out;
+}
+
+const postingsOf = (entries: Entry[]): Posting[] => entries.map((e) => ({ accountId: e.account_id, currency: e.currency, amount: new Decimal(e.amount) }));
+
+/**
+ * The ledger's write path. Every change to a transaction happens here, in the caller's database
+ * transaction and in this order (the lock order every writer follows, so writers never deadlock):
+ * transaction row → accounts in id order → category → audit chain → event counter.
+ * It writes header + entries, moves the stored balances by exactly the entries' difference, and
+ * records the version, the audit entry and the events — all or nothing.
+ */
+export function createTransactionService({ db, clock, audit, outbox }: TransactionServiceDeps) {
+  async function applyBalances(trx: Knex.Transaction, changes: Map<string, { currency: string; delta: Decimal }>): Promise<BalanceChange[]> {
+    const out: BalanceChange[] = [];
+    for (const id of [...changes.keys()].sort()) {
+      const { currency, delta } = changes.get(id)!;
+      const balance = await adjustBalance(trx, id, delta);
+      out.push({ accountId: id, balance: formatAmount(balance, currency), currency });
+    }
+    return out;
+  }
+
+  async function insertPostings(trx: Knex.Transaction, userId: string, transactionId: string, postings: Posting[]): Promise<void> {
+    await trx('entries').insert(
+      postings.map((p) => ({ transaction_id: transactionId, user_id: userId, account_id: p.accountId, currency: p.currency, amount: p.amount.toFixed() })),
+    );
+  }
+
+  async function record(
+    trx: Knex.Transaction,
+    wc: WriteContext,
+    id: string,
+    action: 'create' | 'update' | 'delete',
+    before: TransactionView | null,
+    after: TransactionView | null,
+    balances: BalanceChange[],
+  ): Promise<void> {
+    const { rows } = await trx.raw('SELECT coalesce(max(version), 0) + 1 AS v FROM transaction_versions WHERE transaction_id = ?', [id]);
+    await trx('transaction_versions').insert({
+      transaction_id: id,
+      user_id: wc.userId,
+      version: Number(rows[0].v),
+      action,
+      actor_id: wc.actorId,
+      at: clock.now(),
+      before: before ? JSON.stringify(before) : null,
+      after: after ? JSON.stringify(after) : null,
+    });
+    await audit.record(trx, { action: `transaction.${action}`, actorId: wc.actorId, userId: wc.userId, entityType: 'transaction', entityId: id, before, after, ...wc.audit });
+    const type = action === 'create' ? 'transaction.created' : action === 'update' ? 'transaction.updated' : 'transaction.deleted';
+    await outbox.publish(trx, wc.userId, type, { transaction: after ?? before });
+    for (const b of balances) await outbox.publish(trx, wc.userId, 'balance.updated', b);
+  }
+
+  /**
+   * Creates a transaction inside `trx` (exported through `ctx.services.ledger` for features that
+   * post on the user's behalf, e.g. recurring rules, which pass `recurringId`).
+   */
+  async function createInTrx(trx: Knex.Transaction, wc: WriteContext, input: TransactionInput, opts: { recurringId?: string | null } = {}): Promise<TransactionView> {
+    const accounts = await lockAccounts(trx, wc.userId, [input.accountId, ...(input.toAccountId ? [input.toAccountId] : [])]);
+    const { header, postings } = await resolve(trx, wc.userId, input, accounts);
+    const now = clock.now();
+    const row = (await Transaction.query(trx)
+      .insert({ ...header, user_id: wc.userId, recurring_id: opts.recurringId ?? null, created_at: now, updated_at: now } as Partial<Transaction>)
+      .returning('*')) as unknown as Transaction;
+    await insertPostings(trx, wc.userId, row.id, postings);
+    const balances = await applyBalances(trx, deltas([], postings));
+    const view = toTransactionView(row);
+    await record(trx, wc, row.id, 'create', null, view, balances);
+    return view;
+  }
+
+  async function lockOwn(trx: Knex.Transaction, userId: string, id: string): Promise<Transaction> {
+    const row = await Transaction.query(trx).where({ id, user_id: userId }).forUpdate().first();
+    if (!row) throw new NotFoundError('Transaction not found.');
+    return row;
+  }
+
+  /**
+   * Files a category's transactions as uncategorised (before the category is deleted), with a
+   * version and an event for each. Locks the transaction rows first — the same order as PUT
+   * (transaction row → category) — so it cannot deadlock with an update. Returns their ids.
+   */
+  async function uncategoriseInTrx(trx: Knex.Transaction, wc: WriteContext, categoryId: string): Promise<string[]> {
+    const rows = await Transaction.query(trx).where({ user_id: wc.userId, category_id: categoryId }).orderBy('id').forUpdate();
+    if (rows.length === 0) return [];
+    const now = clock.now();
+    const updated = (await Transaction.query(trx)
+      .patch({ category_id: null, updated_at: now } as Partial<Transaction>)
+      .whereIn('id', rows.map((r) => r.id))
+      .where('user_id', wc.userId)
+      .returning('*')) as unknown as Transaction[];
+    const byId = new Map(updated.map((u) => [u.id, u]));
+    const versions = await trx.raw(
+      `SELECT transaction_id, max(version) AS v FROM transaction_versions WHERE transaction_id = ANY(?::uuid[]) GROUP BY transaction_id`,
+      [rows.map((r) => r.id)],
+    );
+    const lastVersion = new Map<string, number>(versions.rows.map((r: { transaction_id: string; v: number }) => [r.transaction_id, Number(r.v)]));
+    const pairs = rows.map((r) => ({ before: toTransactionView(r), after: toTransactionView(byId.get(r.id)!) }));
+    await trx('transaction_versions').insert(
+      pairs.map((p) => ({
+        transaction_id: p.after.id,
+        user_id: wc.userId,
+        version: (lastVersion.get(p.after.id) ?? 0) + 1,
+        action: 'update',
+        actor_id: wc.actorId,
+        at: now,
+        before: JSON.stringify(p.before),
+        after: JSON.stringify(p.after),
+      })),
+    );
+    for (const p of pairs) await outbox.publish(trx, wc.userId, 'transaction.updated', { transaction: p.after });
+    return pairs.map((p) => p.after.id);
+  }
+
+  return {
+    createInTrx,
+    uncategoriseInTrx,
+
+    /** POST /transactions, guarded by the Idempotency-Key when given. */
+    async create(wc: WriteContext, input: TransactionInput, idempotencyKey: string | undefined): Promise<IdempotentResult<TransactionView>> {
+      return withIdempotency<TransactionView>(db, clock, { userId: wc.userId, scope: 'POST /transactions', key: idempotencyKey, request: input }, async (trx) => ({
+        status: 201,
+        body: await createInTrx(trx, wc, input),
+      }));
+    },
+
+    /** Replaces a transaction (PUT): the balances move from the old postings to the new ones. */
+    async update(wc: WriteContext, id: string, input: TransactionInput): Promise<TransactionView> {
+      return db.transaction(async (trx) => {
+        const existing = await lockOwn(trx, wc.userId, id);
+        const oldEntries = await Entry.query(trx).where({ transaction_id: id });
+        const ids = [input.accountId, ...(input.toAccountId ? [input.toAccountId] : []), ...oldEntries.map((e) => e.account_id)];
+        const accounts = await lockAccounts(trx, wc.userId, ids);
+        for (const e of oldEntries) {
+          const a = accounts.get(e.account_id);
+          if (a?.archived) throw new ConflictError(`Account "${a.name}" is archived; its transactions cannot change.`, 'account_archived');
+        }
+        const { header, postings } = await resolve(trx, wc.userId, input, accounts);
+        const row = (await Transaction.query(trx)
+          .patch({ ...header, updated_at: clock.now() } as Partial<Transaction>)
+          .where({ id, user_id: wc.userId })
+          .returning('*')
+          .first()) as unknown as Transaction;
+        await Entry.query(trx).delete().where({ transaction_id: id });
+        await insertPostings(trx, wc.userId, id, postings);
+        const balances = await applyBalances(trx, deltas(postingsOf(oldEntries), postings));
+        const before = toTransactionView(existing);
+        const after = toTransactionView(row);
+        await record(trx, wc, id, 'update', before, after, balances);
+        return after;
+      });
+    },
+
+    /** Deletes a transaction and takes its postings out of the balances; its history stays. */
+    async remove(wc: WriteContext, id: string): Promise<void> {
+      await db.transaction(async (trx) => {
+        const existing = await lockOwn(trx, wc.userId, id);
+        const oldEntries = await Entry.query(trx).where({ transaction_id: id });
+        const accounts = await lockAccounts(trx, wc.userId, oldEntries.map((e) => e.account_id));
+        for (const a of accounts.values()) {
+          if (a.archived) throw new ConflictError(`Account "${a.name}" is archived; its transactions cannot change.`, 'account_archived');
+        }
+        await Transaction.query(trx).delete().where({ id, user_id: wc.userId });
+        const balances = await applyBalances(trx, deltas(postingsOf(oldEntries), []));
+        await record(trx, wc, id, 'delete', toTransactionView(existing), null, balances);
+      });
+    },
+
+    async get(userId: string, id: string): Promise<TransactionView> {
+      const row = await Transaction.query(db).where({ id, user_id: userId }).first();
+      if (!row) throw new NotFoundError('Transaction not found.');
+      return toTransactionView(row);
+    },
+
+    /** Newest first, keyset-paginated on (date desc, id desc). */
+    async list(userId: string, q: ListTransactionsQuery): Promise<{ data: TransactionView[]; nextCursor: string | null }> {
+      const query = Transaction.query(db).where('user_id', userId);
+      if (q.accountId) {
+        const acc = q.accountId;
+        query.where((b) => b.where('account_id', acc).orWhere('to_account_id', acc));
+      }
+      if (q.categoryId) query.where('category_id', q.categoryId);
+      if (q.type) query.where('type', q.type);
+      if (q.from) query.where('date', '>=', q.from);
+      if (q.to) query.where('date', '<=', q.to);
+      if (q.q) query.whereRaw(`notes ILIKE ? ESCAPE '\\'`, [`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
+      if (q.cursor) {
+        const [date, id] = decodeCursor(q.cursor, [isDateString, isUuid]);
+        query.whereRaw('(date, id) < (?::date, ?::uuid)', [date, id]);
+      }
+      const rows = await query.orderBy([{ column: 'date', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit + 1);
+      const more = rows.length > q.limit;
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      return { data: page.map(toTransactionView), nextCursor: more && last ? encodeCursor([last.date, last.id]) : null };
+    },
+
+    /** Every version, oldest first; readable after delete. 404 when none is the user's. */
+    async history(userId: string, id: string) {
+      const rows = await TransactionVersion.query(db).where({ transaction_id: id, user_id: userId }).orderBy('version');
+      if (rows.length === 0) throw new NotFoundError('Transaction not found.');
+      return {
+        data: rows.map((r) => ({
+          version: r.version,
+          at: new Date(r.at).toISOString(),
+          action: r.action,
+          actorId: r.actor_id,
+          before: (r.before ?? null) as TransactionView | null,
+          after: (r.after ?? null) as TransactionView | null,
+        })),
+      };
+    },
+  };
+}
+
+export type TransactionService = ReturnType<typeof createTransactionService>;
