@@ -1,7 +1,9 @@
+import { authFeature } from './auth/index.js';
+import { usersFeature } from './users/index.js';
 import type { Feature } from './shared/feature.js';
 
 /**
  * Every feature the app serves, in registration order. A new feature adds its folder under
  * server/ and one line here.
  */
-export const features: Feature[] = [];
+export const features: Feature[] = [authFeature, usersFeature];

@@ -1,0 +1,64 @@
+import { Model } from 'objection';
+
+/** A user row. Credentials columns are read by the auth feature only and never leave the server. */
+export class User extends Model {
+  static tableName = 'users';
+
+  id!: string;
+  email!: string;
+  name!: string | null;
+  role!: 'user' | 'admin';
+  disabled!: boolean;
+  currency!: string;
+  time_zone!: string;
+  created_at!: Date;
+  updated_at!: Date;
+  password_hash!: string | null;
+  totp_secret_enc!: string | null;
+  totp_pending_secret_enc!: string | null;
+  totp_enabled_at!: Date | null;
+  totp_last_step!: string | null;
+
+  static jsonSchema = {
+    type: 'object',
+    required: ['email'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      email: { type: 'string', maxLength: 254 },
+      name: { type: ['string', 'null'], maxLength: 200 },
+      role: { type: 'string', enum: ['user', 'admin'] },
+      disabled: { type: 'boolean' },
+      currency: { type: 'string', pattern: '^[A-Z]{3}$' },
+      time_zone: { type: 'string' },
+      password_hash: { type: ['string', 'null'] },
+      totp_secret_enc: { type: ['string', 'null'] },
+      totp_pending_secret_enc: { type: ['string', 'null'] },
+      totp_last_step: { type: ['string', 'null'] },
+    },
+  };
+}
+
+/** The profile as clients see it (API.md, Users). */
+export interface Profile {
+  id: string;
+  email: string;
+  name: string | null;
+  currency: string;
+  timeZone: string;
+  role: 'user' | 'admin';
+  twoFactorEnabled: boolean;
+  createdAt: string;
+}
+
+export function toProfile(u: Pick<User, 'id' | 'email' | 'name' | 'currency' | 'time_zone' | 'role' | 'totp_enabled_at' | 'created_at'>): Profile {
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name ?? null,
+    currency: u.currency,
+    timeZone: u.time_zone,
+    role: u.role,
+    twoFactorEnabled: u.totp_enabled_at != null,
+    createdAt: new Date(u.created_at).toISOString(),
+  };
+}

@@ -1,0 +1,45 @@
+import { auditContext } from '../audit/index.js';
+import type { AuthService } from '../auth/index.js';
+import type { FeatureContext } from '../shared/feature.js';
+import type { createUsersService } from './users.service.js';
+import { changePasswordBody, profileSchema, updateProfileBody } from './users.schemas.js';
+
+export function registerUsersRoutes(ctx: FeatureContext, users: ReturnType<typeof createUsersService>, auth: AuthService): void {
+  const r = ctx.registry;
+  const tags = ['Users'];
+
+  r.add({
+    method: 'get',
+    path: '/users/me',
+    access: 'user',
+    summary: 'Your profile',
+    tags,
+    responses: { 200: { description: 'Profile', schema: profileSchema } },
+    handler: async ({ user }) => users.getProfile(user.id),
+  });
+
+  r.add({
+    method: 'patch',
+    path: '/users/me',
+    access: 'user',
+    summary: 'Change name, currency or time zone (other keys, e.g. role or email, are refused)',
+    tags,
+    body: updateProfileBody,
+    responses: { 200: { description: 'Profile', schema: profileSchema } },
+    handler: async ({ body, user, req }) => users.updateProfile(user.id, body, auditContext(req)),
+  });
+
+  r.add({
+    method: 'post',
+    path: '/users/me/password',
+    access: 'user',
+    summary: 'Change your password; your other logins are revoked',
+    tags,
+    body: changePasswordBody,
+    status: 204,
+    responses: { 204: { description: 'Changed' } },
+    handler: async ({ body, user, req }) => {
+      await auth.changePassword(user, body.currentPassword, body.newPassword, auditContext(req));
+    },
+  });
+}

@@ -1,0 +1,77 @@
+import type { Knex } from 'knex';
+import type { AuditContext, AuditService } from '../audit/index.js';
+import type { Clock } from '../shared/clock.js';
+import type { Db } from '../shared/db.js';
+import { NotFoundError } from '../shared/errors.js';
+import { toProfile, User, type Profile } from './users.model.js';
+
+export interface ProfilePatch {
+  name?: string | null;
+  currency?: string;
+  timeZone?: string;
+}
+
+export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
+  return {
+    async getProfile(userId: string): Promise<Profile> {
+      const user = await User.query(db).findById(userId);
+      if (!user) throw new NotFoundError();
+      return toProfile(user);
+    },
+
+    /** Changes name, currency or time zone; only these (role and email never change here). Audited with before/after. */
+    async updateProfile(userId: string, patch: ProfilePatch, rc: AuditContext): Promise<Profile> {
+      return db.transaction(async (trx) => {
+        const user = await User.query(trx).findById(userId).forUpdate();
+        if (!user) throw new NotFoundError();
+        const changes: Record<string, unknown> = {};
+        const before: Record<string, unknown> = {};
+        const after: Record<string, unknown> = {};
+        const set = (col: keyof User, field: string, value: unknown) => {
+          if (value === undefined || user[col] === value) return;
+          changes[col] = value;
+          before[field] = user[col];
+          after[field] = value;
+        };
+        set('name', 'name', patch.name);
+        set('currency', 'currency', patch.currency);
+        set('time_zone', 'timeZone', patch.timeZone);
+        if (!Object.keys(changes).length) return toProfile(user);
+        const updated = await User.query(trx)
+          .patchAndFetchById(userId, { ...changes, updated_at: clock.now() } as Partial<User>);
+        await audit.record(trx, { action: 'user.profile_updated', actorId: userId, entityType: 'user', entityId: userId, before, after, ...rc });
+        return toProfile(updated);
+      });
+    },
+  };
+}
+
+/**
+ * Gives a user (found by email) a role; the change is audited with the operator as actor (null =
+ * command line). Access tokens carry the role only as a hint: every request reads it from the
+ * database, so the change applies at once without revoking logins. Returns null for an unknown email.
+ */
+export async function changeRole(
+  db: Db,
+  audit: AuditService,
+  clock: Clock,
+  input: { email: string; role: 'user' | 'admin'; actorId?: string | null; via?: string },
+): Promise<{ id: string; email: string; before: string; after: string } | null> {
+  return db.transaction(async (trx: Knex.Transaction) => {
+    const user = await User.query(trx).whereRaw('lower(email) = ?', [input.email.trim().toLowerCase()]).forUpdate().first();
+    if (!user) return null;
+    if (user.role !== input.role) {
+      await trx('users').where({ id: user.id }).update({ role: input.role, updated_at: clock.now() });
+      await audit.record(trx, {
+        action: 'user.role_changed',
+        actorId: input.actorId ?? null,
+        userId: user.id,
+        entityType: 'user',
+        entityId: user.id,
+        before: { role: user.role },
+        after: { role: input.role, via: input.via ?? 'cli' },
+      });
+    }
+    return { id: user.id, email: user.email, before: user.role, after: input.role };
+  });
+}
