@@ -18,7 +18,7 @@ const zxcvbn = new ZxcvbnFactory({
 export function passwordProblems(password: string, path: string, userInputs: string[] = []): FieldError[] {
   if (password.length < PASSWORD_MIN) return [{ path, message: `must be at least ${PASSWORD_MIN} characters` }];
   if (password.length > PASSWORD_MAX) return [{ path, message: `must be at most ${PASSWORD_MAX} characters` }];
-  const inputs = userInputs.flatMap((s) => [s, ...s.split(/[@.\s_-]+/)]).filter((s) => s.length >= 3);
+  const inputs = userInputs.flatMap((s) => [s, ...s.split(/[@.\s_+-]+/)]).filter((s) => s.length >= 3);
   const r = zxcvbn.check(password, inputs);
   if (r.score < MIN_SCORE) {
     const hint = r.feedback.warning || r.feedback.suggestions[0] || 'it is too easy to guess';

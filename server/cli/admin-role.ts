@@ -1,0 +1,39 @@
+import { pathToFileURL } from 'node:url';
+import { createAuditService } from '../audit/index.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { migrateLatest, type Db } from '../shared/db.js';
+import { changeRole } from '../users/index.js';
+import { withDatabase } from './db.js';
+
+const USAGE = 'usage: npm run admin:promote -- <email>   |   npm run admin:demote -- <email>';
+
+/**
+ * `admin-role.ts promote|demote <email>` against `db`: sets the role (audited, actor = operator on
+ * the command line). Returns the exit code and the line to print; exported for tests.
+ */
+export async function runAdminRole(argv: string[], db: Db, clock: Clock = systemClock): Promise<{ code: number; message: string }> {
+  const [command, email] = argv;
+  if ((command !== 'promote' && command !== 'demote') || !email) return { code: 2, message: USAGE };
+  const role = command === 'promote' ? 'admin' : 'user';
+  const result = await changeRole(db, createAuditService({ clock }), clock, { email, role, actorId: null, via: `cli:${command}` });
+  if (!result) return { code: 1, message: `no user with email ${email}` };
+  return {
+    code: 0,
+    message: result.before === result.after ? `${result.email} already has the role ${role}` : `${result.email}: ${result.before} -> ${result.after}`,
+  };
+}
+
+// Run as a command (not when imported by a test): the server's database, embedded when DATABASE_URL is unset.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    const { code, message } = await withDatabase(async (db) => {
+      await migrateLatest(db);
+      return runAdminRole(process.argv.slice(2), db);
+    });
+    (code === 0 ? console.log : console.error)(message);
+    process.exitCode = code;
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  }
+}
