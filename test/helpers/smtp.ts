@@ -15,6 +15,8 @@ export interface TestSmtp {
   mails: ReceivedMail[];
   /** Resolves with the first mail (already received or yet to come) to `to`. */
   waitForMail(to: string, timeoutMs?: number): Promise<ReceivedMail>;
+  /** Resolves with the first mail to `to` among those after the first `skip` mails received. */
+  waitForMailAfter(to: string, skip: number, timeoutMs?: number): Promise<ReceivedMail>;
   stop(): Promise<void>;
 }
 
@@ -65,24 +67,26 @@ export async function startTestSmtp(): Promise<TestSmtp> {
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.server.address() as { port: number }).port;
+  const waitForMailAfter: TestSmtp['waitForMailAfter'] = (to, skip, timeoutMs = 10_000) => {
+    const want = to.toLowerCase();
+    const found = mails.slice(skip).find((m) => m.to.includes(want));
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no mail to ${to} within ${timeoutMs} ms`)), timeoutMs);
+      waiters.push({
+        to: want,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+    });
+  };
   return {
     url: `smtp://127.0.0.1:${port}`,
     mails,
-    waitForMail(to, timeoutMs = 10_000) {
-      const want = to.toLowerCase();
-      const found = mails.find((m) => m.to.includes(want));
-      if (found) return Promise.resolve(found);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no mail to ${to} within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push({
-          to: want,
-          resolve: (m) => {
-            clearTimeout(timer);
-            resolve(m);
-          },
-        });
-      });
-    },
+    waitForMail: (to, timeoutMs) => waitForMailAfter(to, 0, timeoutMs),
+    waitForMailAfter,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
