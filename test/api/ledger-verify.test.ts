@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
+import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { checkLedger } from '../../server/transactions/index.js';
+import { createAccount, createTransaction, type Json } from './ledger-fixtures.js';
+
+const run = promisify(execFile);
+
+let t: TestApp;
+let u: TestUser;
+let a: Json;
+let b: Json;
+beforeAll(async () => {
+  t = await startTestApp();
+  u = await registerAndLogin(t);
+  a = await createAccount(t, u, { openingBalance: '10.00' });
+  b = await createAccount(t, u, { name: 'EUR', currency: 'EUR' });
+  await createTransaction(t, u, { accountId: a.id, type: 'income', amount: '5.00' });
+  await createTransaction(t, u, { accountId: a.id, type: 'transfer', amount: '2.00', toAccountId: b.id, toAmount: '1.84' });
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+/** Runs `npm run ledger:verify -- --user <id>` against this run's database; returns its exit code and output. */
+async function verifyCli(userId: string): Promise<{ code: number; out: { ok: boolean } }> {
+  try {
+    const { stdout } = await run('npx', ['tsx', 'server/cli/ledger-verify.ts', '--user', userId], { env: { ...process.env, DATABASE_URL: testDatabaseUrl() } });
+    return { code: 0, out: JSON.parse(stdout) };
+  } catch (err) {
+    const e = err as { code: number; stdout: string };
+    return { code: e.code, out: JSON.parse(e.stdout) };
+  }
+}
+
+describe('ledger verification (npm run ledger:verify and checkLedger)', () => {
+  it('passes on a consistent ledger, from the command line too (exit 0)', async () => {
+    expect(await checkLedger(t.db, { userId: u.id })).toMatchObject({ ok: true, accountsChecked: 2, transactionsChecked: 2 });
+    const cli = await verifyCli(u.id);
+    expect(cli).toEqual({ code: 0, out: expect.objectContaining({ ok: true }) });
+  }, 30_000);
+
+  it('names an account whose stored balance drifted from its entries, and the command exits non-zero', async () => {
+    await t.db('accounts').where({ id: a.id }).update({ balance: t.db.raw('balance + 0.01') });
+    try {
+      const check = await checkLedger(t.db, { userId: u.id });
+      expect(check.ok).toBe(false);
+      expect(check.balanceMismatches).toEqual([expect.objectContaining({ accountId: a.id, stored: '13.0100', expected: '13.0000' })]);
+      expect((await verifyCli(u.id)).code).toBe(1);
+    } finally {
+      await t.db('accounts').where({ id: a.id }).update({ balance: t.db.raw('balance - 0.01') });
+    }
+  }, 30_000);
+
+  it('names a transfer whose leg disagrees with its header', async () => {
+    const entry = await t.db('entries').where({ account_id: b.id }).first();
+    await t.db.transaction(async (trx) => {
+      await trx('entries').where({ id: entry.id }).update({ amount: '1.85' });
+      await trx('accounts').where({ id: b.id }).update({ balance: '1.85' });
+    });
+    try {
+      const check = await checkLedger(t.db, { userId: u.id });
+      expect(check.ok).toBe(false);
+      expect(check.balanceMismatches).toEqual([]);
+      expect(check.entryMismatches).toEqual([expect.objectContaining({ transactionId: entry.transaction_id, accountId: b.id, expected: '1.8400', actual: '1.8500' })]);
+    } finally {
+      await t.db.transaction(async (trx) => {
+        await trx('entries').where({ id: entry.id }).update({ amount: '1.84' });
+        await trx('accounts').where({ id: b.id }).update({ balance: '1.84' });
+      });
+    }
+    expect((await checkLedger(t.db, { userId: u.id })).ok).toBe(true);
+  });
+
+  it('has the database refuse postings that break the invariants', async () => {
+    const x = await t.db('transactions').where({ user_id: u.id, type: 'income' }).first();
+    const other = await registerAndLogin(t);
+    const foreign = await createAccount(t, other);
+    // An entry into another user's account, a zero entry, a transfer into its own account.
+    await expect(t.db('entries').insert({ transaction_id: x.id, user_id: u.id, account_id: foreign.id, currency: 'USD', amount: '1' })).rejects.toMatchObject({ code: '23503' });
+    await expect(t.db('entries').insert({ transaction_id: x.id, user_id: u.id, account_id: b.id, currency: 'EUR', amount: '0' })).rejects.toMatchObject({ code: '23514' });
+    await expect(t.db('entries').insert({ transaction_id: x.id, user_id: u.id, account_id: b.id, currency: 'USD', amount: '1' })).rejects.toMatchObject({ code: '23503' });
+    await expect(t.db('transactions').where({ id: x.id }).update({ type: 'transfer', to_account_id: a.id, to_currency: 'USD', to_amount: x.amount })).rejects.toMatchObject({ code: '23514' });
+    await expect(t.db('transactions').where({ id: x.id }).update({ amount: '-1' })).rejects.toMatchObject({ code: '23514' });
+    await expect(t.db('accounts').where({ id: a.id }).update({ currency: 'EUR' })).rejects.toMatchObject({ code: '23514' });
+  });
+});
