@@ -17,16 +17,18 @@ export interface RealtimeOptions {
   /** How often this instance deletes events older than the retention. */
   pruneIntervalMs?: number;
   pruneBatchSize?: number;
-  /** How often socket tokens are checked for expiry (against the app clock). */
-  authCheckIntervalMs?: number;
+  /** How often sockets are checked for token expiry (app clock) and for being slow consumers. */
+  checkIntervalMs?: number;
   /**
    * A new socket gets live events only after its `resume` (or after this long without one), so
    * that a resuming client sees its missed events before any live one: no gap, no duplicate.
    */
   resumeGraceMs?: number;
-  /** A socket with more than this many packets, or bytes, waiting to be written is dropped. */
+  /** Events are held back from a socket with this many packets, or bytes, waiting to be written. */
   maxBufferedPackets?: number;
   maxBufferedBytes?: number;
+  /** A socket held back this long (it does not read) is disconnected; it may reconnect and resume. */
+  slowConsumerTimeoutMs?: number;
   /** Rows read from `events` per query when catching a user up. */
   fetchBatchSize?: number;
   /** Delay before reconnecting the LISTEN connection, and before retrying a failed read. */
@@ -54,6 +56,8 @@ interface SocketState {
   /** False until `resume` or the grace period: the socket receives nothing before. */
   live: boolean;
   graceTimer?: NodeJS.Timeout;
+  /** Real time (ms) since which events were held back because the socket's buffer was full. */
+  behindSince: number | null;
 }
 
 interface UserStream {
@@ -91,10 +95,11 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
     retentionMs: DEFAULT_RETENTION_MS,
     pruneIntervalMs: 60 * 60 * 1000,
     pruneBatchSize: 5000,
-    authCheckIntervalMs: 1000,
+    checkIntervalMs: 1000,
     resumeGraceMs: 1000,
     maxBufferedPackets: 1000,
-    maxBufferedBytes: 8 * 1024 * 1024,
+    maxBufferedBytes: 4 * 1024 * 1024,
+    slowConsumerTimeoutMs: 30_000,
     fetchBatchSize: 500,
     retryMs: 1000,
     ...options,
@@ -147,6 +152,8 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
     // Queued before the disconnect packet, so the client learns why (except a slow one, which is behind anyway).
     if (reason !== 'slow_consumer') socket.emit('session.ended', { reason });
     socket.disconnect(true);
+    // A client that does not read would hold the close behind its unsent buffer: discard it.
+    if (reason === 'slow_consumer') socket.conn.close(true);
   };
 
   /** Packets and bytes a socket has waiting: engine.io's write buffer grows while the transport is not writable. */
@@ -156,11 +163,16 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
     for (const p of buf) if (typeof p.data === 'string') bytes += p.data.length;
     return { packets: buf.length, bytes };
   };
+  const congested = (b: { packets: number; bytes: number }) => b.packets >= opts.maxBufferedPackets || b.bytes >= opts.maxBufferedBytes;
 
   /**
    * Catches every live socket of a user up to the newest committed event. One read at a time per
-   * user; a notification arriving meanwhile makes it read again. A socket whose cursor is below
-   * the point the read started from waits for the next round, so it can never skip a seq.
+   * user; a notification arriving meanwhile makes it read again.
+   *
+   * Back-pressure: the database is the buffer. A socket with a full write buffer is skipped (its
+   * cursor stays) and caught up when its buffer drains; one that stays full for
+   * `slowConsumerTimeoutMs` is disconnected. So a socket holds at most about
+   * maxBufferedPackets (or maxBufferedBytes) of events in memory, and never slows the others.
    */
   const deliver = async (userId: string): Promise<void> => {
     const stream = users.get(userId);
@@ -173,9 +185,16 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
     try {
       do {
         stream.again = false;
-        const live = [...stream.sockets].filter((s) => s.connected && state(s).live);
-        if (!live.length) break;
-        const from = Math.min(...live.map((s) => state(s).cursor));
+        const budget = new Map<Socket, { packets: number; bytes: number }>();
+        for (const s of stream.sockets) {
+          if (!s.connected || !state(s).live) continue;
+          const b = backlog(s);
+          if (congested(b)) state(s).behindSince ??= Date.now();
+          else budget.set(s, b);
+        }
+        if (!budget.size) break;
+        // A socket whose cursor is below `from` is not written this round, so it can never skip a seq.
+        const from = Math.min(...[...budget.keys()].map((s) => state(s).cursor));
         const rows: { seq: string; type: OutboxEvent['type']; data: unknown; at: Date }[] = await db('events')
           .select('seq', 'type', 'data', 'at')
           .where({ user_id: userId })
@@ -186,25 +205,31 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
         const now = clock.now().getTime();
         for (const row of rows) {
           const event: OutboxEvent = { seq: Number(row.seq), type: row.type, at: row.at.toISOString(), data: row.data };
-          for (const socket of stream.sockets) {
+          let size: number | undefined;
+          for (const [socket, b] of budget) {
             const st = state(socket);
-            if (!socket.connected || !st.live || st.cursor < from || event.seq <= st.cursor) continue;
-            const b = backlog(socket);
-            if (b.packets >= opts.maxBufferedPackets || b.bytes >= opts.maxBufferedBytes) {
-              logger.warn({ userId, socketId: socket.id, ...b }, 'dropping slow realtime client');
-              end(socket, 'slow_consumer');
+            if (!socket.connected || st.cursor < from || event.seq <= st.cursor) continue;
+            size ??= JSON.stringify(event).length;
+            if (congested(b)) {
+              // Full: stop writing to it this round (later events would leave a gap); the drain resumes it.
+              st.behindSince ??= Date.now();
+              budget.delete(socket);
               continue;
             }
             socket.emit(event.type, event);
+            b.packets += 1;
+            b.bytes += size;
             st.cursor = event.seq;
+            st.behindSince = null;
             metrics.delivered.inc({ type: event.type });
             metrics.lag.observe(Math.max(0, now - row.at.getTime()) / 1000);
           }
         }
         if (rows.length === opts.fetchBatchSize) stream.again = true;
-        // Sockets still behind `from` (a resume, a socket going live) need another round.
-        if ([...stream.sockets].some((s) => s.connected && state(s).live && state(s).cursor < from)) {
-          stream.again = true;
+        // Sockets that went live or resumed meanwhile, below this round's start, need another round.
+        for (const s of stream.sockets) {
+          const st = state(s);
+          if (s.connected && st.live && st.cursor < from && !congested(backlog(s))) stream.again = true;
         }
       } while (stream.again && !closing);
     } catch (err) {
@@ -285,6 +310,7 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
         expiresAt: tokenExpiry(token),
         cursor: await lastSeq(user.id),
         live: false,
+        behindSince: null,
       };
       const since = (socket.handshake.auth as { sinceSeq?: unknown } | undefined)?.sinceSeq;
       if (typeof since === 'number' && Number.isSafeInteger(since) && since >= 0) {
@@ -316,6 +342,11 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
       st.graceTimer = setTimeout(() => goLive(socket), opts.resumeGraceMs);
       st.graceTimer.unref();
     }
+
+    // The engine flushed its buffer: a socket that was held back can take more.
+    socket.conn.on('drain', () => {
+      if (st.behindSince !== null && !congested(backlog(socket))) void deliver(st.userId);
+    });
 
     socket.on('resume', async (...args: unknown[]) => {
       const ack = ackOf(args);
@@ -375,11 +406,18 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
   });
 
   // Token expiry is checked against the app clock; a token without `exp` is re-verified instead.
+  // Slow consumers are measured in real time (the app clock may be moved by tests).
   const authTimer = setInterval(() => {
     const now = clock.now().getTime();
+    const realNow = Date.now();
     for (const stream of users.values()) {
-      for (const socket of stream.sockets) {
+      for (const socket of [...stream.sockets]) {
         const st = state(socket);
+        if (st.behindSince !== null && realNow - st.behindSince >= opts.slowConsumerTimeoutMs) {
+          logger.warn({ userId: st.userId, socketId: socket.id, ...backlog(socket) }, 'dropping slow realtime client');
+          end(socket, 'slow_consumer');
+          continue;
+        }
         if (st.expiresAt !== null) {
           if (now >= st.expiresAt) end(socket, 'token_expired');
         } else {
@@ -387,7 +425,7 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
         }
       }
     }
-  }, opts.authCheckIntervalMs);
+  }, opts.checkIntervalMs);
   authTimer.unref();
 
   let pruning = false;
