@@ -30,10 +30,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       await migrateLatest(db);
       return runAdminRole(process.argv.slice(2), db);
     });
-    (code === 0 ? console.log : console.error)(message);
-    process.exitCode = code;
+    // An explicit exit once the line is written: the exit code is what scripts check.
+    (code === 0 ? process.stdout : process.stderr).write(`${message}\n`, () => process.exit(code));
   } catch (err) {
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`, () => process.exit(1));
   }
 }
