@@ -196,7 +196,7 @@ describe('GET /transactions', () => {
     expect(await ids(`accountId=${a.id}`)).toEqual(made.map((m) => m.id).sort());
     expect(await ids(`categoryId=${made[1].categoryId}`)).toEqual(byType('expense'));
     expect(await ids('type=income')).toEqual(byType('income'));
-    expect(await ids('from=2026-10-05&to=2026-10-09')).toEqual(made.filter((m) => m.date >= '2026-10-05' && m.date <= '2026-10-09').map((m) => m.id).sort());
+    expect(await ids('from=2026-10-05&to=2026-10-09')).toEqual(made.filter((m) => (m.date as string) >= '2026-10-05' && (m.date as string) <= '2026-10-09').map((m) => m.id).sort());
     expect(await ids('q=100%25')).toEqual(byType('income'));
     expect(await ids('q=LUNCH_')).toEqual(byType('expense'));
   });
