@@ -264,3 +264,19 @@ describe('metrics', () => {
     expect(text).toContain('realtime_delivery_lag_seconds_bucket{le="0.05"}');
   });
 });
+
+describe('losing the LISTEN connection', () => {
+  it('reconnects and delivers the events committed while it was down', async () => {
+    const user = await registerAndLogin(t);
+    const socket = await connectLive(t, user.accessToken);
+    const killed = await t.db.raw(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'numina-realtime'`,
+    );
+    expect(killed.rows.length).toBeGreaterThanOrEqual(1);
+    // Committed while no instance listens: its notification is lost, the re-read after reconnect finds it.
+    await publish(t, user.id, 'balance.updated', balance(1));
+    expect(seqs(await socket.waitForEvents(1))).toEqual([1]);
+    await publish(t, user.id, 'balance.updated', balance(2));
+    expect(seqs(await socket.waitForEvents(2))).toEqual([1, 2]);
+  });
+});
