@@ -262,6 +262,16 @@ describe('POST /auth/refresh', () => {
     expect((await me(other.accessToken)).status).toBe(200);
   });
 
+  it('lets only one of two simultaneous uses of a refresh token through, and revokes the login', async () => {
+    const u = await registerAndLogin(t);
+    const both = await Promise.all([0, 1].map(() => t.api('/auth/refresh', { method: 'POST', json: { refreshToken: u.refreshToken } })));
+    expect(both.map((r) => r.status).sort()).toEqual([200, 401]);
+    const winner = await both.find((r) => r.status === 200)!.json();
+    // The loser presented a spent token: the whole login is gone, including the winner's new tokens.
+    expect((await me(winner.accessToken)).status).toBe(401);
+    expect((await t.api('/auth/refresh', { method: 'POST', json: { refreshToken: winner.refreshToken } })).status).toBe(401);
+  });
+
   it('refuses an unknown refresh token with 401 and a missing one with 400', async () => {
     expect((await t.api('/auth/refresh', { method: 'POST', json: { refreshToken: 'nope' } })).status).toBe(401);
     expect((await t.api('/auth/refresh', { method: 'POST', json: {} })).status).toBe(400);
@@ -360,6 +370,22 @@ describe('failed-login limit', () => {
     const n = await t.db('rate_limits').where('key', 'like', `%${victim.email}`).update({ reset_at: t.db.raw("now() - interval '1 second'") });
     expect(n).toBe(1);
     expect((await login(victim.email, victim.password)).status).toBe(200);
+  });
+
+  it('holds across server instances sharing the database', async () => {
+    const second = await startTestApp();
+    try {
+      const u = await registerAndLogin(t);
+      for (let i = 0; i < 5; i++) expect((await login(u.email, `Wrong-password-a${i}`)).status).toBe(401);
+      for (let i = 0; i < 5; i++) {
+        const res = await second.api('/auth/login', { method: 'POST', json: { email: u.email, password: `Wrong-password-b${i}` } });
+        expect(res.status).toBe(401);
+      }
+      expect((await second.api('/auth/login', { method: 'POST', json: { email: u.email, password: u.password } })).status).toBe(429);
+      expect((await login(u.email, u.password)).status).toBe(429);
+    } finally {
+      await second.stop();
+    }
   });
 
   it('does not count successful logins', async () => {

@@ -141,11 +141,18 @@ describe('roles', () => {
   let db: Db;
   let server: Server;
   let adminUrl: string;
+  let registerUrl: string;
+  const created: { user: unknown; visibleInTransaction: boolean }[] = [];
   beforeAll(async () => {
     db = createDb(testDatabaseUrl(), 2);
     const probe: Feature = {
       name: 'admin-probe',
       register(ctx) {
+        ctx.hooks.userCreated.push(async (trx, user) => {
+          const row = await trx('users').where({ id: user.id }).first();
+          created.push({ user, visibleInTransaction: !!row });
+          if (user.email.startsWith('hook-fails-')) throw new Error('a feature refused the new user');
+        });
         ctx.registry.add({
           method: 'get',
           path: '/test-admin/ping',
@@ -160,7 +167,9 @@ describe('roles', () => {
     const app = await createApp({ config: t.config, db, logger: createLogger('silent'), clock: t.clock, features: [authFeature, usersFeature, probe] });
     server = app.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
-    adminUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/test-admin/ping`;
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    adminUrl = `${base}/test-admin/ping`;
+    registerUrl = `${base}/auth/register`;
   });
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
@@ -195,6 +204,29 @@ describe('roles', () => {
       { before: { role: 'user' }, after: { role: 'admin', via: 'cli:promote' }, actor_id: null },
       { before: { role: 'admin' }, after: { role: 'user', via: 'cli:demote' }, actor_id: null },
     ]);
+  });
+
+  it('registration runs the userCreated hooks inside its transaction with the new user', async () => {
+    const email = `hook-ok-${Date.now()}@example.com`;
+    const res = await fetch(registerUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'Violet-otter-kettle-drum', currency: 'CHF', timeZone: 'Europe/Zurich' }),
+    });
+    expect(res.status).toBe(201);
+    const { user } = await res.json();
+    expect(created.find((c) => (c.user as { email: string }).email === email)).toEqual({
+      user: { id: user.id, email, currency: 'CHF', timeZone: 'Europe/Zurich' },
+      visibleInTransaction: true,
+    });
+  });
+
+  it('a failing userCreated hook rolls the registration back', async () => {
+    const email = `hook-fails-${Date.now()}@example.com`;
+    const res = await fetch(registerUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'Violet-otter-kettle-drum' }) });
+    expect(res.status).toBe(500);
+    expect(await t.db('users').where({ email }).first()).toBeUndefined();
+    expect(await t.db('audit_logs').where({ action: 'auth.register' }).whereRaw("after->>'email' = ?", [email]).first()).toBeUndefined();
   });
 
   it('the command reports an unknown email and bad usage with non-zero exit codes', async () => {
