@@ -21,6 +21,15 @@ export const transactionsFeature: Feature = {
   register(ctx) {
     const service = createTransactionService({ db: ctx.db, clock: ctx.clock, audit: ctx.audit, outbox: ctx.outbox });
     ctx.services.ledger = service;
+    // GDPR erase: the user's whole ledger goes (children before parents). The rows also cascade
+    // from users(id); this hook covers an erase that keeps an anonymised user row.
+    ctx.hooks.userErased.push(async (trx, userId) => {
+      await trx('transactions').where({ user_id: userId }).del();
+      await trx('transaction_versions').where({ user_id: userId }).del();
+      await trx('idempotency_keys').where({ user_id: userId }).del();
+      await trx('accounts').where({ user_id: userId }).del();
+      await trx('categories').where({ user_id: userId }).del();
+    });
     registerTransactionRoutes(ctx, service);
   },
 };

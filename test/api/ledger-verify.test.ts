@@ -85,4 +85,32 @@ describe('ledger verification (npm run ledger:verify and checkLedger)', () => {
     await expect(t.db('transactions').where({ id: x.id }).update({ amount: '-1' })).rejects.toMatchObject({ code: '23514' });
     await expect(t.db('accounts').where({ id: a.id }).update({ currency: 'EUR' })).rejects.toMatchObject({ code: '23514' });
   });
+
+  it('erases a user’s whole ledger, through the userErased hooks and through deleting the user row', async () => {
+    const counts = async (userId: string) => {
+      const out: Record<string, number> = {};
+      for (const table of ['accounts', 'categories', 'transactions', 'entries', 'transaction_versions', 'idempotency_keys']) {
+        out[table] = Number((await t.db(table).where({ user_id: userId }).count<{ count: string }[]>('* as count'))[0].count);
+      }
+      return out;
+    };
+    const empty = { accounts: 0, categories: 0, transactions: 0, entries: 0, transaction_versions: 0, idempotency_keys: 0 };
+    for (const via of ['hooks', 'row'] as const) {
+      const v = await registerAndLogin(t);
+      const x = await createAccount(t, v, { openingBalance: '5.00' });
+      const y = await createAccount(t, v, { name: 'Y', currency: 'GBP' });
+      const tx = await createTransaction(t, v, { accountId: x.id, type: 'transfer', amount: '1.00', toAccountId: y.id, toAmount: '0.80' });
+      await t.api('/transactions', { method: 'POST', token: v.accessToken, headers: { 'Idempotency-Key': 'k1' }, json: { accountId: x.id, type: 'expense', amount: '1.00', date: '2026-11-01' } });
+      await t.api(`/transactions/${tx.id}`, { method: 'DELETE', token: v.accessToken });
+      expect(Object.values(await counts(v.id)).every((n) => n > 0)).toBe(true);
+      if (via === 'hooks') {
+        await t.db.transaction(async (trx) => {
+          for (const hook of t.app.ctx.hooks.userErased) await hook(trx, v.id);
+        });
+      } else {
+        await t.db('users').where({ id: v.id }).del();
+      }
+      expect(await counts(v.id)).toEqual(empty);
+    }
+  });
 });
