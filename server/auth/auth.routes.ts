@@ -3,7 +3,7 @@ import { ipKeyGenerator } from 'express-rate-limit';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
 import type { FeatureContext } from '../shared/feature.js';
-import { uuidParam, type AuthUser } from '../shared/http.js';
+import { listQuery, uuidParam, type AuthUser } from '../shared/http.js';
 import { createLimiter } from '../shared/rate-limit.js';
 import type { AuthService } from './auth.service.js';
 import {
@@ -109,7 +109,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     status: 202,
     responses: { 202: { description: 'Accepted, whether or not the email is known' } },
     handler: async ({ body, req }) => {
-      await auth.forgotPassword(body.email, auditContext(req));
+      auth.forgotPassword(body.email, auditContext(req));
     },
   });
 
@@ -171,9 +171,9 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     access: 'user',
     summary: "The caller's active logins",
     tags,
-    query: z.object({}).strict(),
+    query: z.object(listQuery).strict(),
     responses: { 200: { description: 'Active logins, newest first', schema: sessionList } },
-    handler: async ({ user }) => ({ data: await auth.listSessions(user), nextCursor: null }),
+    handler: async ({ user, query }) => auth.listSessions(user, query),
   });
 
   r.add({

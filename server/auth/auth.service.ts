@@ -23,6 +23,7 @@ import {
   totp,
   type PasswordHasher,
 } from './crypto.js';
+import { decodeCursor, encodeCursor, isIsoInstant, isUuid } from '../shared/cursor.js';
 import { sessionStore } from './sessions.js';
 import { passwordProblems } from './strength.js';
 
@@ -288,6 +289,8 @@ export function createAuthService(deps: AuthDeps) {
           // A hash made with older Argon2 parameters is replaced now that we hold the password.
           if (upgraded) await trx('users').where({ id: user.id, password_hash: hash }).update({ password_hash: upgraded });
           const now = clock.now();
+          // Logins that ran out are dropped here rather than by a sweeper: they are only ever this user's.
+          await trx('auth_sessions').where({ user_id: user.id }).where('expires_at', '<=', trx.fn.now()).delete();
           const session = await sessionStore(trx).create(user.id, randomUUID(), { ip: rc.ip, userAgent: rc.userAgent, createdAt: now, lastUsedAt: now });
           const pair = await issueTokens(trx, user, session.id, session.expiresAt);
           await audit.record(trx, {
@@ -365,16 +368,29 @@ export function createAuthService(deps: AuthDeps) {
       afterRevoke(ids);
     },
 
-    async listSessions(user: AuthUser): Promise<SessionInfo[]> {
-      const sessions = await sessionStore(db).listForUser(user.id);
-      return sessions.map((s) => ({
+    /** The caller's live logins, newest first, a page at a time (keyset on created_at, id). */
+    async listSessions(user: AuthUser, page: { limit: number; cursor?: string }): Promise<{ data: SessionInfo[]; nextCursor: string | null }> {
+      const q = db('auth_sessions')
+        .where({ user_id: user.id })
+        .where('expires_at', '>', db.fn.now())
+        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+        .limit(page.limit + 1);
+      if (page.cursor) {
+        const [createdAt, id] = decodeCursor(page.cursor, [isIsoInstant, isUuid]);
+        q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [createdAt, id]);
+      }
+      const rows: { id: string; user_agent: string | null; ip: string | null; created_at: Date; last_used_at: Date }[] = await q;
+      const more = rows.length > page.limit;
+      const data = rows.slice(0, page.limit).map((s) => ({
         id: s.id,
-        userAgent: s.userAgent,
+        userAgent: s.user_agent,
         ip: s.ip,
-        createdAt: s.createdAt.toISOString(),
-        lastUsedAt: s.lastUsedAt.toISOString(),
+        createdAt: new Date(s.created_at).toISOString(),
+        lastUsedAt: new Date(s.last_used_at).toISOString(),
         current: s.id === user.sessionId,
       }));
+      const last = data[data.length - 1];
+      return { data, nextCursor: more && last ? encodeCursor([last.createdAt, last.id]) : null };
     },
 
     /** Revokes one of the caller's logins; another user's session id is simply not found. */
@@ -390,34 +406,35 @@ export function createAuthService(deps: AuthDeps) {
 
     /**
      * Starts a password reset. Always succeeds from the caller's view; a known, enabled account gets
-     * a mail with a single-use link valid for one hour. The mail goes out after commit, without
-     * holding up the answer (so response time does not tell whether the email is known).
+     * a mail with a single-use link valid for one hour. The work happens after the answer is sent,
+     * so the response time does not tell whether the email is known.
      */
-    async forgotPassword(email: string, rc: AuditContext): Promise<void> {
-      const user = await findByEmail(db, email);
-      if (!user || user.disabled) return;
-      const token = newOpaqueToken();
-      await db.transaction(async (trx) => {
-        const now = clock.now();
-        await trx('password_reset_tokens').insert({
-          token_hash: sha256Hex(token),
-          user_id: user.id,
-          created_at: now,
-          expires_at: new Date(now.getTime() + RESET_TOKEN_TTL_MS),
+    forgotPassword(email: string, rc: AuditContext): void {
+      const work = async () => {
+        const user = await findByEmail(db, email);
+        if (!user || user.disabled) return;
+        const token = newOpaqueToken();
+        await db.transaction(async (trx) => {
+          const now = clock.now();
+          await trx('password_reset_tokens').insert({
+            token_hash: sha256Hex(token),
+            user_id: user.id,
+            created_at: now,
+            expires_at: new Date(now.getTime() + RESET_TOKEN_TTL_MS),
+          });
+          await audit.record(trx, { action: 'auth.password_reset_requested', actorId: user.id, entityType: 'user', entityId: user.id, ...rc });
         });
-        await audit.record(trx, { action: 'auth.password_reset_requested', actorId: user.id, entityType: 'user', entityId: user.id, ...rc });
-      });
-      const link = `${config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
-      mailer
-        .send({
+        const link = `${config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
+        await mailer.send({
           to: user.email,
           subject: 'Reset your Numina password',
           text:
             `Someone (hopefully you) asked to reset the password of your Numina account.\n\n` +
             `Open this link within one hour to choose a new password:\n${link}\n\n` +
             `If it was not you, ignore this mail: your password stays as it is.\n`,
-        })
-        .catch((err) => logger.error({ err }, 'password reset mail could not be sent'));
+        });
+      };
+      work().catch((err) => logger.error({ err }, 'password reset request failed'));
     },
 
     /** Sets a new password with a reset token (single use, unexpired) and revokes every login. */

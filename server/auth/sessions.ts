@@ -111,7 +111,6 @@ export interface SessionStore {
   create(userId: string, id: string, attrs: SessionAttributes): Promise<LiveSession>;
   /** The live session and its user, or null when unknown, revoked or expired. */
   validate(sessionId: string): Promise<ValidSession | null>;
-  listForUser(userId: string): Promise<LiveSession[]>;
 }
 
 export function sessionStore(db: Knex | Knex.Transaction): SessionStore {
@@ -140,18 +139,6 @@ export function sessionStore(db: Knex | Knex.Transaction): SessionStore {
         },
         user: { id: user.id, role: user.role, disabled: user.disabled },
       };
-    },
-    async listForUser(userId) {
-      const sessions = await lucia.getUserSessions(userId);
-      return sessions.map((s) => ({
-        id: s.id,
-        userId: s.userId,
-        expiresAt: s.expiresAt,
-        ip: s.ip,
-        userAgent: s.userAgent,
-        createdAt: s.createdAt,
-        lastUsedAt: s.lastUsedAt,
-      }));
     },
   };
 }

@@ -326,6 +326,23 @@ describe('GET /auth/sessions and DELETE /auth/sessions/:id', () => {
     expect(phone).toEqual({ id: expect.any(String), userAgent: 'NuminaPhone/1.0', ip: expect.any(String), createdAt: expect.any(String), lastUsedAt: expect.any(String), current: false });
   });
 
+  it('pages through many logins with limit and cursor', async () => {
+    const u = await registerAndLogin(t);
+    await login(u.email, u.password);
+    await login(u.email, u.password);
+    const first = await (await t.api('/auth/sessions?limit=2', { token: u.accessToken })).json();
+    expect(first.data).toHaveLength(2);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await (await t.api(`/auth/sessions?limit=2&cursor=${first.nextCursor}`, { token: u.accessToken })).json();
+    expect(second.data).toHaveLength(1);
+    expect(second.nextCursor).toBeNull();
+    const ids = [...first.data, ...second.data].map((s: { id: string }) => s.id);
+    expect(new Set(ids).size).toBe(3);
+    expect(ids).toContain(decode(u.accessToken).sid);
+    expect((await t.api('/auth/sessions?cursor=bogus', { token: u.accessToken })).status).toBe(400);
+    expect((await t.api('/auth/sessions?limit=0', { token: u.accessToken })).status).toBe(400);
+  });
+
   it('revokes one login: 204, and its access and refresh tokens stop working at once', async () => {
     const u = await registerAndLogin(t);
     const second = await (await login(u.email, u.password)).json();
