@@ -3,6 +3,7 @@ import { auditContext } from '../audit/index.js';
 import type { FeatureContext } from '../shared/feature.js';
 import { page, uuidParam, type AuthUser } from '../shared/http.js';
 import { idempotencyHeaders, idempotencyKeyOf } from '../shared/idempotency.js';
+import { RateLimitedError } from '../shared/errors.js';
 import type { Request } from 'express';
 import { exportQuery, historyView, listTransactionsQuery, transactionBody, transactionView } from './transactions.schemas.js';
 import type { TransactionService, WriteContext } from './transactions.service.js';
@@ -12,6 +13,10 @@ const writeContext = (user: AuthUser, req: Request): WriteContext => ({ userId: 
 
 export function registerTransactionRoutes(ctx: FeatureContext, transactions: TransactionService): void {
   const tags = ['Transactions'];
+  // An export holds a pooled connection for as long as the client reads; cap how many run at once
+  // on this instance so slow downloads can never starve the pool the API needs (429 beyond it).
+  const maxExports = Math.max(1, Math.floor(ctx.config.databasePoolMax / 2));
+  let runningExports = 0;
   ctx.registry.add({
     method: 'post',
     path: '/transactions',
@@ -42,8 +47,14 @@ export function registerTransactionRoutes(ctx: FeatureContext, transactions: Tra
     query: exportQuery,
     responses: {
       200: { description: 'CSV with a header row (text/csv), or a JSON array', schema: z.string(), contentType: 'text/csv' },
+      429: { description: 'Too many exports running on this instance (see Retry-After)' },
     },
     handler: async ({ query, user, res }) => {
+      if (runningExports >= maxExports) throw new RateLimitedError(5, 'Too many exports are running; try again shortly.');
+      runningExports++;
+      res.on('close', () => {
+        runningExports = Math.max(0, runningExports - 1);
+      });
       await streamExport(ctx.db, ctx.logger, res, { userId: user.id, format: query.format, from: query.from, to: query.to, today: ctx.clock.now().toISOString().slice(0, 10) });
       return undefined;
     },
