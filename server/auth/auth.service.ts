@@ -464,6 +464,8 @@ export function createAuthService(deps: AuthDeps) {
         if (!user.password_hash || !(await hasher.verify(user.password_hash, currentPassword))) throw wrongPassword('body.currentPassword');
         checkStrength(newPassword, 'body.newPassword', [user.email, user.name]);
         await trx('users').where({ id: user.id }).update({ password_hash: await hasher.hash(newPassword), updated_at: clock.now() });
+        // A reset link mailed before the change must not undo it.
+        await trx('password_reset_tokens').where({ user_id: user.id }).whereNull('used_at').update({ used_at: clock.now() });
         const revoked = await revokeSessions(trx, user.id, { except: caller.sessionId });
         await audit.record(trx, { action: 'auth.password_changed', actorId: user.id, entityType: 'user', entityId: user.id, after: { revokedSessionIds: revoked }, ...rc });
         return revoked;

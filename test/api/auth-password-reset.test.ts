@@ -123,6 +123,15 @@ describe('POST /auth/password/reset', () => {
     expect((await t.api('/auth/password/reset', { method: 'POST', json: { token: 'x' } })).status).toBe(400);
   });
 
+  it('a link mailed before a password change no longer works after it', async () => {
+    const u = await registerAndLogin(t);
+    const token = await resetTokenFor(u.email);
+    const change = await t.api('/users/me/password', { method: 'POST', token: u.accessToken, json: { currentPassword: u.password, newPassword: 'Changed-harbor-lantern-67' } });
+    expect(change.status).toBe(204);
+    expect((await reset(token, 'Strong-harbor-lantern-68')).status).toBe(400);
+    expect((await login(u.email, 'Changed-harbor-lantern-67')).status).toBe(200);
+  });
+
   it('spends the user’s other outstanding reset tokens too', async () => {
     const u = await registerAndLogin(t);
     const first = await resetTokenFor(u.email);

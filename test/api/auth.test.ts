@@ -66,6 +66,15 @@ describe('POST /auth/register', () => {
     expect((await again.json()).code).toBe('email_taken');
   });
 
+  it('lets exactly one of two simultaneous registrations of one email through', async () => {
+    const email = uniqueEmail('race');
+    const results = await Promise.all(
+      [email, email.toUpperCase()].map((e) => t.api('/auth/register', { method: 'POST', json: { email: e, password: strong() } })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect(await t.db('users').whereRaw('lower(email) = ?', [email]).count('* as n').first()).toEqual({ n: '1' });
+  });
+
   it.each([
     ['shorter than 10 characters', 'Xk9#pq2!'],
     ['a very common password', 'password123'],
