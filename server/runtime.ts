@@ -46,7 +46,7 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
       cleanups.push(() => embedded!.stop());
       url = embedded.url;
     }
-    db = createDb(url, config.databasePoolMax);
+    db = createDb(url, config.databasePoolMax, config.databaseAcquireTimeoutMs);
     cleanups.push(() => db!.destroy());
     if (opts.migrate !== false) {
       const applied = await migrateLatest(db);

@@ -26,6 +26,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
   DATABASE_POOL_MAX: intString(10),
+  DATABASE_ACQUIRE_TIMEOUT_MS: intString(10000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PUBLIC_URL: optionalUrl,
   SMTP_URL: z
@@ -60,6 +61,8 @@ export interface Config {
   host: string;
   databaseUrl?: string;
   databasePoolMax: number;
+  /** How long a request waits for a pooled connection before it is answered 503. */
+  databaseAcquireTimeoutMs: number;
   logLevel: Env['LOG_LEVEL'];
   publicUrl: string;
   smtpUrl?: string;
@@ -129,6 +132,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseAcquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     publicUrl: (e.PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/$/, ''),
     smtpUrl: e.SMTP_URL,

@@ -14,12 +14,12 @@ export type Db = Knex;
 type KnexFactory = (config: Knex.Config) => Knex;
 const knex: KnexFactory = (knexLib as unknown as { knex?: KnexFactory }).knex ?? (knexLib as unknown as KnexFactory);
 
-export function createDb(connectionString: string, poolMax = 10): Db {
+export function createDb(connectionString: string, poolMax = 10, acquireTimeoutMs = 10000): Db {
   return knex({
     client: 'pg',
     connection: { connectionString, application_name: 'numina' },
     pool: { min: 0, max: poolMax },
-    acquireConnectionTimeout: 10000,
+    acquireConnectionTimeout: acquireTimeoutMs,
   });
 }
 

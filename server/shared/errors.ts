@@ -1,9 +1,11 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import knexLib from 'knex';
 import objection from 'objection';
 import { ZodError } from 'zod';
 import type { Logger } from 'pino';
 
 const { ValidationError: ObjectionValidationError, NotFoundError: ObjectionNotFoundError, DBError } = objection;
+const { KnexTimeoutError } = knexLib as unknown as { KnexTimeoutError: new () => Error };
 
 export interface FieldError {
   path: string;
@@ -46,6 +48,12 @@ export class NotFoundError extends AppError {
 export class ConflictError extends AppError {
   constructor(message: string, code = 'conflict') {
     super(409, code, message);
+  }
+}
+/** The server is overloaded (no database connection came free in time): retry shortly. */
+export class UnavailableError extends AppError {
+  constructor(message = 'The service is busy. Try again shortly.') {
+    super(503, 'unavailable', message, undefined, { 'Retry-After': '1' });
   }
 }
 export class RateLimitedError extends AppError {
@@ -109,6 +117,8 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof ZodError) return new ValidationError('The request is not valid.', zodToFieldErrors(err));
   if (err instanceof ObjectionValidationError) return new ValidationError('The request is not valid.', []);
   if (err instanceof ObjectionNotFoundError) return new NotFoundError();
+  // Overload, not a fault: every pooled connection stayed busy past the acquire timeout.
+  if (err instanceof KnexTimeoutError) return new UnavailableError();
   const anyErr = err as { type?: string; status?: number; statusCode?: number; code?: string; nativeError?: unknown };
   // body-parser / raw-body errors carry a `type` and a client status.
   if (anyErr?.type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is too large.');

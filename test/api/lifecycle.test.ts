@@ -69,3 +69,58 @@ describe('migrations', () => {
     }
   });
 });
+
+describe('overload', () => {
+  it('answers 503 with Retry-After, not 500, when no database connection comes free in time', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    const hog: Feature = {
+      name: 'hog',
+      register({ registry, db }) {
+        registry.add({
+          method: 'post',
+          path: '/hog',
+          access: 'public',
+          noRateLimit: true,
+          summary: 'holds the only connection',
+          tags: [],
+          responses: { 200: { description: 'ok' } },
+          handler: () =>
+            db.transaction(async (trx) => {
+              await trx.raw('SELECT 1');
+              entered();
+              await gate;
+              return { done: true };
+            }),
+        });
+        registry.add({
+          method: 'get',
+          path: '/needs-db',
+          access: 'public',
+          noRateLimit: true,
+          summary: 'needs a connection',
+          tags: [],
+          responses: { 200: { description: 'ok' } },
+          handler: async () => (await db.raw('SELECT 1 AS one')).rows[0],
+        });
+      },
+    };
+    const t = await startBareApp({ features: [hog], env: { DATABASE_POOL_MAX: '1', DATABASE_ACQUIRE_TIMEOUT_MS: '300' } });
+    try {
+      const held = fetch(`${t.url}/hog`, { method: 'POST' });
+      await inside;
+      const res = await fetch(`${t.url}/needs-db`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await res.json()).toMatchObject({ status: 503, code: 'unavailable' });
+      release();
+      expect((await held).status).toBe(200);
+      expect((await fetch(`${t.url}/needs-db`)).status).toBe(200);
+    } finally {
+      release();
+      await t.stop();
+    }
+  });
+});

@@ -40,7 +40,7 @@ export async function startBareApp(opts: { features?: Feature[]; env?: Record<st
       cb();
     },
   });
-  const db = createDb(opts.databaseUrl ?? testDatabaseUrl(), 4);
+  const db = createDb(opts.databaseUrl ?? testDatabaseUrl(), config.databasePoolMax, config.databaseAcquireTimeoutMs);
   const redis = config.redisUrl ? new Redis(config.redisUrl) : undefined;
   const app = await createApp({ config, db, logger: createLogger('info', sink), features: opts.features ?? [], redis });
   const server = createHttpServer(app.app, config);
