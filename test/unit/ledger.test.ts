@@ -34,6 +34,7 @@ describe('keyset cursors', () => {
     ['not base64 json', 'garbage'],
     ['the wrong arity', encodeCursor(['2026-11-01'])],
     ['a value failing its check', encodeCursor(['2026-11-01', 'x'])],
+    ['a date that is not in the calendar', encodeCursor(['2026-02-30', '1b4e28ba-2fa1-11d2-883f-0016d3cca427'])],
     ['an object', Buffer.from('{"a":1}').toString('base64url')],
   ])('rejects %s with a 400 on query.cursor', (_l, c) => {
     let err: unknown;
