@@ -199,8 +199,8 @@ export function createAuthService(deps: AuthDeps) {
     return codes;
   }
 
-  function checkStrength(password: string, path: string, inputs: (string | null | undefined)[]): void {
-    const problems = passwordProblems(password, path, inputs.filter((s): s is string => !!s));
+  async function checkStrength(password: string, path: string, inputs: (string | null | undefined)[]): Promise<void> {
+    const problems = await passwordProblems(password, path, inputs.filter((s): s is string => !!s));
     if (problems.length) throw new ValidationError('The password is too weak.', problems);
   }
 
@@ -223,7 +223,7 @@ export function createAuthService(deps: AuthDeps) {
 
     /** Creates a user (lowercased email, strong Argon2id-hashed password) and runs the userCreated hooks, in one transaction. */
     async register(input: RegisterInput, rc: AuditContext): Promise<Profile> {
-      checkStrength(input.password, 'body.password', [input.email, input.name]);
+      await checkStrength(input.password, 'body.password', [input.email, input.name]);
       if (await findByEmail(db, input.email)) throw new ConflictError('An account with this email already exists.', 'email_taken');
       const passwordHash = await hasher.hash(input.password);
       try {
@@ -446,7 +446,7 @@ export function createAuthService(deps: AuthDeps) {
           throw new AppError(400, 'invalid_token', 'The reset link is invalid, used or expired.', [{ path: 'body.token', message: 'is invalid, used or expired' }]);
         }
         const user = await lockUser(trx, row.user_id);
-        checkStrength(newPassword, 'body.newPassword', [user.email, user.name]);
+        await checkStrength(newPassword, 'body.newPassword', [user.email, user.name]);
         await trx('users').where({ id: user.id }).update({ password_hash: await hasher.hash(newPassword), updated_at: now });
         // This token and every other outstanding one of the user are spent.
         await trx('password_reset_tokens').where({ user_id: user.id }).whereNull('used_at').update({ used_at: now });
@@ -462,7 +462,7 @@ export function createAuthService(deps: AuthDeps) {
       const ids = await db.transaction(async (trx) => {
         const user = await lockUser(trx, caller.id);
         if (!user.password_hash || !(await hasher.verify(user.password_hash, currentPassword))) throw wrongPassword('body.currentPassword');
-        checkStrength(newPassword, 'body.newPassword', [user.email, user.name]);
+        await checkStrength(newPassword, 'body.newPassword', [user.email, user.name]);
         await trx('users').where({ id: user.id }).update({ password_hash: await hasher.hash(newPassword), updated_at: clock.now() });
         // A reset link mailed before the change must not undo it.
         await trx('password_reset_tokens').where({ user_id: user.id }).whereNull('used_at').update({ used_at: clock.now() });

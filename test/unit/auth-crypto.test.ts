@@ -109,11 +109,18 @@ describe('secrets at rest', () => {
 });
 
 describe('password strength', () => {
-  it('accepts a long uncommon passphrase and refuses common or personal ones', () => {
-    expect(passwordProblems('Violet-otter-kettle-drum', 'p')).toEqual([]);
-    expect(passwordProblems('iloveyou12', 'p')).toHaveLength(1);
-    expect(passwordProblems('short', 'p')[0].message).toContain('at least 10');
-    expect(passwordProblems('margaretthatcher', 'p', ['margaretthatcher@example.com'])).toHaveLength(1);
+  it('accepts a long uncommon passphrase and refuses common or personal ones', async () => {
+    expect(await passwordProblems('Violet-otter-kettle-drum', 'p')).toEqual([]);
+    expect(await passwordProblems('iloveyou12', 'p')).toHaveLength(1);
+    expect((await passwordProblems('short', 'p'))[0].message).toContain('at least 10');
+    expect(await passwordProblems('margaretthatcher', 'p', ['margaretthatcher@example.com'])).toHaveLength(1);
+  });
+
+  it('checks many passwords at once off the main thread with the same verdicts', async () => {
+    const verdicts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => passwordProblems(i % 2 ? `Violet-otter-kettle-drum-${i}` : 'password1234', 'p')),
+    );
+    expect(verdicts.map((v) => v.length)).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 ? 0 : 1)));
   });
 });
 
