@@ -11,6 +11,7 @@ import { errorHandler, notFoundHandler, UnauthorizedError } from './shared/error
 import type { Feature, FeatureContext, UserHooks } from './shared/feature.js';
 import { createRouteRegistry, type AuthUser, type Authenticator, type RouteRegistry } from './shared/http.js';
 import { requestLogging } from './shared/logger.js';
+import { createJobs } from './shared/jobs.js';
 import { createOutbox } from './shared/outbox.js';
 import { createLimiter } from './shared/rate-limit.js';
 import { createMetrics, type Metrics } from './system/metrics.js';
@@ -50,7 +51,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(metrics.middleware);
   app.use(...requestLogging(logger));
   app.use(securityHeaders(config));
-  app.use(cors({ origin: config.corsOrigins.length ? config.corsOrigins : false, exposedHeaders: ['X-Request-Id', 'Retry-After'] }));
+  app.use(cors({ origin: config.corsOrigins.length ? config.corsOrigins : false, exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed'] }));
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
 
   // The auth feature sets the real authenticator; until then no one is let in.
@@ -79,6 +80,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     audit: createAuditService({ clock }),
     outbox: createOutbox({ clock }),
     hooks,
+    jobs: createJobs(logger),
     redis: deps.redis,
     services: {},
   };

@@ -65,6 +65,8 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
     cleanups.push(() => realtime.close());
     const port = await listen(server, config.port, config.host);
     cleanups.push(() => closeServer(server, config.shutdownTimeoutMs));
+    app.ctx.jobs.start();
+    cleanups.push(async () => app.ctx.jobs.stop());
     // Again, now first (close is idempotent): open WebSockets are not cut by closeAllConnections
     // and would hold server.close() forever; realtime ends them (clients reconnect and resume).
     cleanups.push(() => realtime.close());

@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db.js';
 import type { Authenticator, RouteRegistry } from './http.js';
+import type { Jobs } from './jobs.js';
 import type { Outbox } from './outbox.js';
 
 /** A user as other features see it when one is created or erased. */
@@ -37,6 +38,8 @@ export interface FeatureContext {
   audit: AuditService;
   outbox: Outbox;
   hooks: UserHooks;
+  /** Periodic housekeeping, started when the instance serves. */
+  jobs: Jobs;
   redis?: Redis;
   /** Set by the auth feature; other features receive it through the route registry. */
   services: Record<string, unknown>;

@@ -1,4 +1,5 @@
 import type { Feature } from '../shared/feature.js';
+import { purgeExpiredIdempotencyKeys } from '../shared/idempotency.js';
 import { registerTransactionRoutes } from './transactions.routes.js';
 import { createTransactionService } from './transactions.service.js';
 
@@ -30,6 +31,8 @@ export const transactionsFeature: Feature = {
       await trx('accounts').where({ user_id: userId }).del();
       await trx('categories').where({ user_id: userId }).del();
     });
+    // Expired Idempotency-Keys are only taken over on reuse; this keeps the table from growing.
+    ctx.jobs.schedule('idempotency.purge', 60 * 60 * 1000, () => purgeExpiredIdempotencyKeys(ctx.db, ctx.clock));
     registerTransactionRoutes(ctx, service);
   },
 };

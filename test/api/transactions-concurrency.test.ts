@@ -133,6 +133,20 @@ describe('Idempotency-Key on POST /transactions', () => {
     expect(((await fresh.json()) as Json).id).not.toBe(first.id);
   });
 
+  it('purges expired keys in the scheduled housekeeping job, and only those', async () => {
+    const oldKey = randomUUID();
+    const newKey = randomUUID();
+    await postTransaction(t, u, body('4.00'), { 'Idempotency-Key': oldKey });
+    t.clock.advance(25 * 3600_000);
+    await relogin();
+    await postTransaction(t, u, body('4.00'), { 'Idempotency-Key': newKey });
+    const purged = await t.app.ctx.jobs.run('idempotency.purge');
+    expect(purged).toBeGreaterThanOrEqual(1);
+    const keys = (await t.db('idempotency_keys').where({ user_id: u.id }).select('key')).map((r) => r.key);
+    expect(keys).toContain(newKey);
+    expect(keys).not.toContain(oldKey);
+  });
+
   it('rejects a malformed key with 400', async () => {
     await expectProblem(await postTransaction(t, u, body(), { 'Idempotency-Key': 'x'.repeat(256) }), 400);
   });
