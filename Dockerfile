@@ -17,4 +17,4 @@ COPY seeds ./seeds
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
-CMD ["node", "node_modules/tsx/dist/cli.mjs", "server/main.ts"]
+CMD ["node", "--import", "tsx", "server/main.ts"]

@@ -38,17 +38,22 @@ async function send(spec: RequestSpec, token?: string): Promise<Record<string, u
   return body as Record<string, unknown>;
 }
 
-async function virtualUser(vu: number, until: number): Promise<void> {
+/** Setup of one virtual user: register, log in, open two accounts. */
+async function setUp(vu: number): Promise<VuState> {
   await send(registerRequest(vu, run));
   const login = await send(loginRequest(vu, run));
   const token = String(login.accessToken);
   const accountIds: string[] = [];
   for (const i of [0, 1]) accountIds.push(String((await send(createAccountRequest(i), token)).id));
-  const s: VuState = { token, accountIds, transactionIds: [], iteration: 0 };
+  return { token, accountIds, transactionIds: [], iteration: 0 };
+}
+
+/** Steady state: the shared mix, back to back, until the deadline. */
+async function steady(s: VuState, until: number): Promise<void> {
   while (Date.now() < until) {
     s.iteration++;
     const spec = nextRequest(pickScenario(Math.random()), s);
-    const body = await send(spec, token);
+    const body = await send(spec, s.token);
     if (spec.method === 'POST' && typeof body.id === 'string' && s.transactionIds.length < 200) s.transactionIds.push(body.id);
   }
 }
@@ -57,17 +62,24 @@ let peakRss = server.rssMb();
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, server.rssMb());
 }, 250);
-const started = Date.now();
+const setupStarted = Date.now();
+let started = 0;
+let setupRequests = 0;
 try {
-  await Promise.all(Array.from({ length: users }, (_, i) => virtualUser(i + 1, started + seconds * 1000)));
+  const states = await Promise.all(Array.from({ length: users }, (_, i) => setUp(i + 1)));
+  setupRequests = requests;
+  console.log(`setup: ${users} users registered, logged in and opened 2 accounts each in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
+  started = Date.now();
+  await Promise.all(states.map((s) => steady(s, started + seconds * 1000)));
 } finally {
   clearInterval(sampler);
   await server.stop();
   await db.drop();
 }
 const elapsed = (Date.now() - started) / 1000;
+const steadyRequests = requests - setupRequests;
 console.log(`bench-api: ${users} users, ${elapsed.toFixed(1)} s, ${os.cpus().length} cores, node ${process.version}`);
-console.log(`requests ${requests}, ${(requests / elapsed).toFixed(0)} req/s, errors ${errors}, server peak RSS ${peakRss.toFixed(0)} MB`);
+console.log(`steady state: ${steadyRequests} requests, ${(steadyRequests / elapsed).toFixed(0)} req/s; errors (all phases) ${errors}; server peak RSS ${peakRss.toFixed(0)} MB`);
 if (statusErrors.size) console.log('unexpected statuses:', Object.fromEntries(statusErrors));
 console.log('| scenario | n | p50 ms | p95 ms | p99 ms |');
 console.log('|---|---|---|---|---|');

@@ -16,7 +16,7 @@ function start(): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(httpPort), HOST: '127.0.0.1', DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'warn', NODE_ENV: 'development' };
   delete env.DATABASE_URL;
   delete env.TEST_DATABASE_URL;
-  return spawn(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'server/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  return spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 async function waitReady(child: ChildProcess): Promise<void> {
