@@ -166,6 +166,26 @@ describe('event retention', () => {
   });
 });
 
+describe('scheduled prune', () => {
+  it('deletes events beyond the retention on its own schedule', async () => {
+    const server = http.createServer();
+    const realtime = await createRealtime(server, t.app, { pruneIntervalMs: 50, retentionMs: 7 * 24 * 3600_000 });
+    try {
+      const user = await registerAndLogin(t);
+      t.clock.set(new Date(Date.now() - 8 * 24 * 3600_000));
+      await publish(t, user.id, 'balance.updated', balance(1));
+      t.clock.set(new Date(Date.now() - 6 * 24 * 3600_000));
+      await publish(t, user.id, 'balance.updated', balance(2));
+      t.clock.set(new Date());
+      const left = async () => (await t.db('events').where({ user_id: user.id }).orderBy('seq').select('seq')).map((r) => Number(r.seq));
+      while ((await left()).includes(1)) await new Promise((r) => setTimeout(r, 25));
+      expect(await left()).toEqual([2]);
+    } finally {
+      await realtime.close();
+    }
+  });
+});
+
 /** A WebSocket client frame (masked text), so the slow client below needs nothing but node:http. */
 function wsTextFrame(text: string): Buffer {
   const payload = Buffer.from(text);
