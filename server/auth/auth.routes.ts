@@ -2,8 +2,9 @@ import type { Request } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
+import { UnauthorizedError } from '../shared/errors.js';
 import type { FeatureContext } from '../shared/feature.js';
-import { listQuery, problemSchema, uuidParam, type AuthUser, type ResponseSpec } from '../shared/http.js';
+import { listQuery, problemSchema, uuidParam, type Authenticator, type AuthUser, type ResponseSpec } from '../shared/http.js';
 import { createLimiter } from '../shared/rate-limit.js';
 import type { AuthService } from './auth.service.js';
 import {
@@ -34,6 +35,7 @@ function emailKey(req: Request): string {
 }
 
 export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void {
+  const authenticate: Authenticator = (req) => (ctx.services.authenticate as Authenticator)(req);
   const backends = { db: ctx.db, redis: ctx.redis };
   // 10 failed logins per email per 15 minutes; successful ones do not count. Shared by all instances.
   const loginLimiter = createLimiter(backends, { prefix: 'login-fail', windowMs: 15 * MINUTE, limit: 10, key: emailKey, skipSuccessfulRequests: true });
@@ -90,14 +92,26 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
   r.add({
     method: 'post',
     path: '/auth/logout',
-    access: 'user',
-    summary: 'End this login (its refresh token stops working)',
+    // Public so that a client whose access token expired can still end its login with the
+    // refresh token; with a bearer token it ends the caller's current login.
+    access: 'public',
+    summary: 'End this login (its refresh token stops working); bearer token, refresh token, or both',
     tags,
     body: logoutBody,
     status: 204,
     responses: { 204: { description: 'Logged out' } },
-    handler: async ({ body, user, req }) => {
-      await auth.logout(user, body.refreshToken, auditContext(req));
+    handler: async ({ body, req }) => {
+      if (req.get('authorization')) {
+        try {
+          const user = await authenticate(req);
+          await auth.logout(user, body.refreshToken, auditContext(req));
+          return;
+        } catch (err) {
+          if (!(err instanceof UnauthorizedError) || !body.refreshToken) throw err;
+        }
+      }
+      if (!body.refreshToken) throw new UnauthorizedError();
+      await auth.logoutWithRefreshToken(body.refreshToken, auditContext(req));
     },
   });
 

@@ -368,6 +368,24 @@ export function createAuthService(deps: AuthDeps) {
       afterRevoke(ids);
     },
 
+    /**
+     * Ends the login a refresh token belongs to, for a client whose access token has expired.
+     * A token that opens no live login is a 401, as at /auth/refresh.
+     */
+    async logoutWithRefreshToken(refreshToken: string, rc: AuditContext): Promise<void> {
+      const ids = await db.transaction(async (trx) => {
+        const row = await trx('refresh_tokens as r')
+          .join('auth_sessions as s', 's.id', 'r.session_id')
+          .where('r.token_hash', sha256Hex(refreshToken))
+          .first('r.session_id', 'r.user_id');
+        if (!row) throw new UnauthorizedError();
+        const revoked = await revokeSessions(trx, row.user_id, { only: [row.session_id] });
+        await audit.record(trx, { action: 'auth.logout', actorId: row.user_id, entityType: 'session', entityId: row.session_id, after: { revokedSessionIds: revoked }, ...rc });
+        return revoked;
+      });
+      afterRevoke(ids);
+    },
+
     /** The caller's live logins, newest first, a page at a time (keyset on created_at, id). */
     async listSessions(user: AuthUser, page: { limit: number; cursor?: string }): Promise<{ data: SessionInfo[]; nextCursor: string | null }> {
       const q = db('auth_sessions')

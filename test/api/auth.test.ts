@@ -296,8 +296,28 @@ describe('POST /auth/logout', () => {
     expect((await auditActions(u.id)).map((a) => a.action)).toContain('auth.logout');
   });
 
-  it('needs an access token', async () => {
+  it('needs an access token or a refresh token', async () => {
     expect((await t.api('/auth/logout', { method: 'POST', json: {} })).status).toBe(401);
+    expect((await t.api('/auth/logout', { method: 'POST', json: { refreshToken: 'not-a-token' } })).status).toBe(401);
+    expect((await t.api('/auth/logout', { method: 'POST', token: 'garbage', json: {} })).status).toBe(401);
+  });
+
+  it('ends the login with the refresh token alone once the access token has expired', async () => {
+    const u = await registerAndLogin(t);
+    const other = await t.api('/auth/login', { method: 'POST', json: { email: u.email, password: u.password } });
+    const otherTokens = (await other.json()) as { accessToken: string; refreshToken: string };
+    t.clock.advance(16 * 60_000);
+    try {
+      expect((await t.api('/users/me', { token: u.accessToken })).status).toBe(401);
+      const res = await t.api('/auth/logout', { method: 'POST', token: u.accessToken, json: { refreshToken: u.refreshToken } });
+      expect(res.status).toBe(204);
+      expect((await t.api('/auth/refresh', { method: 'POST', json: { refreshToken: u.refreshToken } })).status).toBe(401);
+      // Only that login ended: the user's other login still refreshes.
+      expect((await t.api('/auth/refresh', { method: 'POST', json: { refreshToken: otherTokens.refreshToken } })).status).toBe(200);
+      expect((await auditActions(u.id)).map((a) => a.action)).toContain('auth.logout');
+    } finally {
+      t.clock.advance(-16 * 60_000);
+    }
   });
 
   it('announces the revoked login on the numina_sessions_revoked channel at commit', async () => {
