@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { App } from '../server/app.js';
@@ -442,6 +443,12 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
   // Revocations on this instance are also signalled in-process (after commit) through the hook.
   const hook = (sessionIds: string[]) => revokeSessions(sessionIds);
   ctx.hooks.sessionsRevoked.push(hook);
+  // An erased user's sessions go with the row (cascade): announce it in the erasing transaction,
+  // so every instance drops that user's sockets at commit.
+  const erased = async (trx: Knex.Transaction, userId: string) => {
+    await trx.raw('SELECT pg_notify(?, ?)', [SESSIONS_REVOKED_CHANNEL, JSON.stringify({ userId })]);
+  };
+  ctx.hooks.userErased.push(erased);
 
   let listener: Listener;
   const stopTimers = () => {
@@ -449,6 +456,8 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
     clearInterval(pruneTimer);
     const i = ctx.hooks.sessionsRevoked.indexOf(hook);
     if (i >= 0) ctx.hooks.sessionsRevoked.splice(i, 1);
+    const j = ctx.hooks.userErased.indexOf(erased);
+    if (j >= 0) ctx.hooks.userErased.splice(j, 1);
   };
   try {
     listener = createListener({

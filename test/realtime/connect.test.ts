@@ -1,4 +1,5 @@
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import type { AuthService } from '../../server/auth/index.js';
 import { registerAndLogin } from '../helpers/users.js';
 import { closeAllSockets, connect, connectError, connectLive, publish } from './socket-helpers.js';
 
@@ -108,6 +109,27 @@ describe('revoked logins', () => {
     await publish(t, user.id, 'balance.updated', { accountId: 'a', balance: '3.00', currency: 'USD' });
     expect((await current.waitForEvents(1)).map((e) => e.type)).toEqual(['balance.updated']);
     expect(current.socket.connected).toBe(true);
+  });
+
+  it('disconnects every socket of a user who is disabled', async () => {
+    const user = await registerAndLogin(t);
+    const socket = await connectLive(t, user.accessToken);
+    await (t.app.ctx.services.auth as AuthService).setDisabled(user.id, true, null);
+    expect(await socket.disconnected).toEqual({ reason: 'io server disconnect', ended: 'session_revoked' });
+    expect((await connectError(t.url, { token: user.accessToken })).message).toBe('unauthorized');
+  });
+
+  it('disconnects every socket of a user who is erased', async () => {
+    const user = await registerAndLogin(t);
+    const tab1 = await connectLive(t, user.accessToken);
+    const tab2 = await connectLive(t, user.accessToken);
+    // What an erasure does: the userErased hooks, then the row, in one transaction.
+    await t.db.transaction(async (trx) => {
+      for (const hook of t.app.ctx.hooks.userErased) await hook(trx, user.id);
+      await trx('users').where({ id: user.id }).delete();
+    });
+    expect((await tab1.disconnected).ended).toBe('session_revoked');
+    expect((await tab2.disconnected).ended).toBe('session_revoked');
   });
 });
 
