@@ -1,7 +1,8 @@
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import type { AuthService } from '../../server/auth/index.js';
 import { registerAndLogin } from '../helpers/users.js';
-import { closeAllSockets, connect, connectError, connectLive, publish } from './socket-helpers.js';
+import { io as ioClient } from 'socket.io-client';
+import { closeAllSockets, connect, connectError, connectLive, publish, type WireEvent } from './socket-helpers.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -179,4 +180,23 @@ it('a socket that never resumes still receives live events', async () => {
   await publish(t, user.id, 'transaction.deleted', { transaction: { id: 'x' } });
   const events = await socket.waitForEvents(1);
   expect(events.map((e) => e.seq)).toEqual([1]);
+});
+
+it('serves clients that can only use HTTP long-polling', async () => {
+  const user = await registerAndLogin(t);
+  const socket = ioClient(t.url, { auth: { token: user.accessToken }, transports: ['polling'], reconnection: false, forceNew: true });
+  try {
+    const got = new Promise<WireEvent>((resolve) => socket.on('budget.alert', resolve));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    expect(socket.io.engine.transport.name).toBe('polling');
+    expect(await socket.emitWithAck('resume', { sinceSeq: 0 })).toEqual({ ok: true, lastSeq: 0, gap: false });
+    const data = { budgetId: 'b', categoryId: 'c', period: '2026-11', spent: '80.00', amount: '100.00', threshold: '0.8' };
+    await publish(t, user.id, 'budget.alert', data);
+    expect(await got).toMatchObject({ seq: 1, type: 'budget.alert', data });
+  } finally {
+    socket.close();
+  }
 });
