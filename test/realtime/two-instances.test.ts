@@ -22,11 +22,12 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts instance B as its own process (`server/main.ts` through tsx) on the same database and secrets as A. */
+/** Starts instance B as its own process (`node --import tsx server/main.ts`) on the same database and secrets as A. */
 async function startSecondInstance(t: TestApp): Promise<typeof b> {
   const port = await freePort();
   const output: string[] = [];
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'server/main.ts'], {
+  // One node process (as `npm start` runs it), so SIGTERM reaches the server itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
