@@ -14,7 +14,7 @@ const users = Number(process.argv[3] ?? 100);
 const run = randomBytes(3).toString('hex');
 
 const db = await createBenchDatabase();
-const server = await startServer(db.url);
+const server = await startServer(db.url, process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {});
 const latencies = new Map<string, number[]>();
 let errors = 0;
 let requests = 0;
