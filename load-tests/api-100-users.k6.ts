@@ -3,12 +3,13 @@
  *   k6 run -e BASE_URL=http://localhost:3000 load-tests/api-100-users.k6.ts
  * Start the server with limits that fit a load test, e.g.
  *   RATE_LIMIT_USER_PER_MINUTE=100000 RATE_LIMIT_IP_PER_MINUTE=100000 npm start
- * Each VU registers once, opens two accounts, then runs the shared scenario mix (scenario.ts).
+ * Each VU registers once, opens two accounts, then runs the shared scenario mix (scenario.ts)
+ * with THINK_MS (default 1000) between requests; THINK_MS=0 measures the ceiling.
  */
 import http from 'k6/http';
-import { check } from 'k6';
+import { check, sleep } from 'k6';
 import { Trend } from 'k6/metrics';
-import { createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
+import { DEFAULT_THINK_MS, createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
 
 export const options = {
   scenarios: {
@@ -22,6 +23,7 @@ export const options = {
 
 const BASE = __ENV.BASE_URL || 'http://localhost:3000';
 const RUN = __ENV.RUN_ID || String(Date.now());
+const THINK_MS = __ENV.THINK_MS ? Number(__ENV.THINK_MS) : DEFAULT_THINK_MS;
 const perScenario: Record<string, Trend> = {};
 let state: VuState | undefined;
 
@@ -47,4 +49,5 @@ export default function () {
   const spec = nextRequest(pickScenario(Math.random()), state);
   const res = send(spec, state.token);
   if (spec.method === 'POST' && res.status === 201 && state.transactionIds.length < 200) state.transactionIds.push(String(res.json('id')));
+  if (THINK_MS > 0) sleep(THINK_MS / 1000);
 }

@@ -1,20 +1,21 @@
 /**
  * Node counterpart of api-100-users.k6.ts (k6 is not installable on every machine): the same
  * scenario mix, 100 concurrent users, against a server process on loopback.
- *   npx tsx load-tests/bench-api.ts [seconds=30] [users=100]
+ *   npx tsx load-tests/bench-api.ts [seconds=30] [users=100] [thinkMs=1000]
  * Uses a fresh database on BENCH_ADMIN_DATABASE_URL's server (default: local PostgreSQL), dropped at the end.
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { createBenchDatabase, startServer, summarize } from './lib.ts';
-import { createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
+import { DEFAULT_THINK_MS, createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
 
 const seconds = Number(process.argv[2] ?? 30);
 const users = Number(process.argv[3] ?? 100);
+const thinkMs = Number(process.argv[4] ?? DEFAULT_THINK_MS);
 const run = randomBytes(3).toString('hex');
 
 const db = await createBenchDatabase();
-const server = await startServer(db.url, process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {});
+const server = await startServer(db.url, process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}, (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
 const latencies = new Map<string, number[]>();
 let errors = 0;
 let requests = 0;
@@ -55,6 +56,7 @@ async function steady(s: VuState, until: number): Promise<void> {
     const spec = nextRequest(pickScenario(Math.random()), s);
     const body = await send(spec, s.token);
     if (spec.method === 'POST' && typeof body.id === 'string' && s.transactionIds.length < 200) s.transactionIds.push(body.id);
+    if (thinkMs > 0) await new Promise((r) => setTimeout(r, thinkMs));
   }
 }
 
@@ -78,7 +80,7 @@ try {
 }
 const elapsed = (Date.now() - started) / 1000;
 const steadyRequests = requests - setupRequests;
-console.log(`bench-api: ${users} users, ${elapsed.toFixed(1)} s, ${os.cpus().length} cores, node ${process.version}`);
+console.log(`bench-api: ${users} users, think ${thinkMs} ms, ${elapsed.toFixed(1)} s, ${os.cpus().length} cores, node ${process.version}`);
 console.log(`steady state: ${steadyRequests} requests, ${(steadyRequests / elapsed).toFixed(0)} req/s; errors (all phases) ${errors}; server peak RSS ${peakRss.toFixed(0)} MB`);
 if (statusErrors.size) console.log('unexpected statuses:', Object.fromEntries(statusErrors));
 console.log('| scenario | n | p50 ms | p95 ms | p99 ms |');

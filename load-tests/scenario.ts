@@ -20,6 +20,12 @@ export interface RequestSpec {
   expect: number;
 }
 
+/**
+ * Pause between one user's requests (a person reading a dashboard). 0 makes a closed loop that
+ * measures the server's ceiling rather than what 100 people feel.
+ */
+export const DEFAULT_THINK_MS = 1000;
+
 /** Weights of the steady-state mix (sum 100): a dashboard-heavy read/write split. */
 export const MIX: { name: string; weight: number }[] = [
   { name: 'create_expense', weight: 35 },
