@@ -66,7 +66,7 @@ const sampler = setInterval(() => {
 }, 250);
 const setupStarted = Date.now();
 let started = 0;
-let setupRequests = 0;
+let setupRequests: number;
 try {
   const states = await Promise.all(Array.from({ length: users }, (_, i) => setUp(i + 1)));
   setupRequests = requests;

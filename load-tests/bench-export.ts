@@ -6,36 +6,9 @@
  *   npx tsx load-tests/bench-export.ts [rows=50000]
  * Uses a fresh database on BENCH_ADMIN_DATABASE_URL's server (default: local PostgreSQL), dropped at the end.
  */
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createBenchDatabase, startServer, summarize } from './lib.ts';
 
-/**
- * RSS of the server: `tsx` runs the script in a child node process, so the spawned pid is only
- * the launcher; the server is its descendant. This takes the largest RSS in the process tree.
- */
-function serverRssMb(rootPid: number): number {
-  const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  const children = (pid: number): number[] => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  };
-  let max = 0;
-  const stack = [rootPid];
-  while (stack.length) {
-    const pid = stack.pop()!;
-    try {
-      max = Math.max(max, rss(pid));
-    } catch {
-      // exited meanwhile
-    }
-    stack.push(...children(pid));
-  }
-  return max;
-}
 
 const rows = Number(process.argv[2] ?? process.env.BENCH_ROWS ?? 50_000);
 
@@ -80,7 +53,7 @@ try {
   const seedMs = performance.now() - seedStart;
 
   async function streamOnce(format: 'csv' | 'json') {
-    const rssMb = () => serverRssMb(server.child.pid!);
+    const rssMb = () => server.rssMb();
     const baseline = rssMb();
     let peak = baseline;
     const sampler = setInterval(() => {

@@ -9,7 +9,6 @@
  * user, so one write gives socketsPerUser samples. Goal: p95 < 50 ms, server RSS < 300 MB.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { systemClock } from '../server/shared/clock.ts';
@@ -32,20 +31,12 @@ const db = createDb(bench.url, 10);
 const outbox = createOutbox({ clock: systemClock });
 const sockets: Socket[] = [];
 
-/**
- * RSS of the process that runs server/main.ts. `tsx`'s CLI (what lib.ts spawns) is a thin parent
- * that starts the real server as its child: measure the child, not the wrapper.
- */
+/** RSS of the server process (0 between the two server processes). */
 function serverRssMb(): number {
-  const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
-  const children = (pid: number) =>
-    readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
   try {
-    const pid = server.child.pid!;
-    const kids = children(pid);
-    return kids.length ? Math.max(...kids.map(rss)) : rss(pid);
+    return server.rssMb();
   } catch {
-    return 0; // between the two server processes
+    return 0;
   }
 }
 let peakRss = serverRssMb();
