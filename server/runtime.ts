@@ -62,14 +62,17 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
     const app = await createApp({ config: { ...config, databaseUrl: url }, db, logger, clock: opts.clock, redis });
     const server = createHttpServer(app.app, config);
     const realtime = await attachRealtime(server, app);
-    cleanups.push(() => realtime.close());
+    let listening = false;
+    cleanups.push(async () => {
+      // WebSockets first: closeAllConnections does not cut upgraded sockets, so server.close()
+      // would wait on them forever (clients reconnect elsewhere and resume). Then drain HTTP.
+      await realtime.close();
+      if (listening) await closeServer(server, config.shutdownTimeoutMs);
+    });
     const port = await listen(server, config.port, config.host);
-    cleanups.push(() => closeServer(server, config.shutdownTimeoutMs));
+    listening = true;
     app.ctx.jobs.start();
     cleanups.push(async () => app.ctx.jobs.stop());
-    // Again, now first (close is idempotent): open WebSockets are not cut by closeAllConnections
-    // and would hold server.close() forever; realtime ends them (clients reconnect and resume).
-    cleanups.push(() => realtime.close());
     const scheme = config.tls ? 'https' : 'http';
     return { app, server, port, url: `${scheme}://127.0.0.1:${port}`, db, stop: stopAll };
   } catch (err) {
