@@ -49,8 +49,18 @@ export function registerTransactionRoutes(ctx: FeatureContext, transactions: Tra
       200: { description: 'CSV with a header row (text/csv), or a JSON array', schema: z.string(), contentType: 'text/csv' },
       429: { description: 'Too many exports running on this instance (see Retry-After)' },
     },
-    handler: async ({ query, user, res }) => {
+    handler: async ({ query, user, req, res }) => {
       if (runningExports >= maxExports) throw new RateLimitedError(5, 'Too many exports are running; try again shortly.');
+      // A data export is an audited event (API.md, Audit), recorded before the first byte leaves.
+      await ctx.db.transaction((trx) =>
+        ctx.audit.record(trx, {
+          action: 'transaction.export',
+          actorId: user.id,
+          entityType: 'transaction',
+          after: { format: query.format, from: query.from ?? null, to: query.to ?? null },
+          ...auditContext(req),
+        }),
+      );
       runningExports++;
       res.on('close', () => {
         runningExports = Math.max(0, runningExports - 1);

@@ -350,6 +350,14 @@ describe('GET /transactions/export', () => {
     expect(bobRows.some((r) => r.notes === '=1+1')).toBe(false);
   });
 
+  it('writes an audit entry for each export, with its format and range', async () => {
+    const res = await t.api('/transactions/export?format=json&from=2026-09-01', { token: u.accessToken });
+    expect(res.status).toBe(200);
+    await res.text();
+    const logs = (await (await t.api('/audit/logs?action=transaction.export', { token: u.accessToken })).json()) as { data: { action: string; after: unknown }[] };
+    expect(logs.data[0]).toMatchObject({ action: 'transaction.export', after: { format: 'json', from: '2026-09-01', to: null } });
+  });
+
   it('exports an empty list as a header-only CSV and an empty JSON array', async () => {
     const fresh = await registerAndLogin(t);
     expect((await (await t.api('/transactions/export', { token: fresh.accessToken })).text()).trim().split('\n')).toHaveLength(1);
