@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Feature } from '../../server/shared/feature.js';
-import { createDb, migrateLatest } from '../../server/shared/db.js';
+import { createDb, migrateLatest, migrateRollback } from '../../server/shared/db.js';
 import { startBareApp } from '../helpers/bare-app.js';
 import { testDatabaseUrl } from '../helpers/app.js';
 
@@ -64,6 +64,33 @@ describe('migrations', () => {
     } finally {
       await a.destroy();
       await b.destroy();
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});
+
+describe('migration rollback', () => {
+  it('undoes every migration back to an empty schema, and they apply again', async () => {
+    const base = new URL(testDatabaseUrl());
+    const name = `numina_rb_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: base.toString() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(base.toString());
+    url.pathname = `/${name}`;
+    const db = createDb(url.toString(), 2);
+    const tables = async () =>
+      (await db.raw("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'knex_%' ORDER BY 1")).rows.map((r: { tablename: string }) => r.tablename);
+    try {
+      const applied = await migrateLatest(db);
+      expect(await tables()).toEqual(expect.arrayContaining(['users', 'audit_logs', 'events', 'accounts', 'transactions']));
+      const undone = await migrateRollback(db, true);
+      expect(undone.length).toBe(applied.length);
+      expect(await tables()).toEqual([]);
+      expect((await migrateLatest(db)).length).toBe(applied.length);
+    } finally {
+      await db.destroy();
       await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
       await admin.end();
     }

@@ -1,16 +1,19 @@
+import { execFileSync } from 'node:child_process';
 import https from 'node:https';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeDevCert } from '../../server/shared/dev-cert.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 let cert: string;
 beforeAll(async () => {
-  const pair = await writeDevCert(mkdtempSync(path.join(tmpdir(), 'numina-tls-')));
-  cert = pair.cert;
-  t = await startTestApp({ TLS_CERT_FILE: pair.certFile, TLS_KEY_FILE: pair.keyFile });
+  // The pair comes from `npm run cert:dev` itself (its script, run as npm would).
+  const dir = mkdtempSync(path.join(tmpdir(), 'numina-tls-'));
+  execFileSync(process.execPath, ['--import', 'tsx', 'server/cli/cert-dev.ts', dir]);
+  const certFile = path.join(dir, 'dev-cert.pem');
+  cert = readFileSync(certFile, 'utf8');
+  t = await startTestApp({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: path.join(dir, 'dev-key.pem') });
 });
 afterAll(async () => {
   await t.stop();
