@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
-import { createAccount, expectProblem } from './ledger-fixtures.js';
+import { createAccount, expectProblem } from '../helpers/ledger.js';
 
 let t: TestApp;
 let alice: TestUser;

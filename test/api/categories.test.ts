@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { up as backfill } from '../../migrations/20261125002500_backfill_default_categories.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
-import { categoryNamed, createAccount, createTransaction, expectProblem, postTransaction } from './ledger-fixtures.js';
+import { categoryNamed, createAccount, createTransaction, expectProblem, postTransaction } from '../helpers/ledger.js';
 
 let t: TestApp;
 let alice: TestUser;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { expectProblem } from './ledger-fixtures.js';
+import { expectProblem } from '../helpers/ledger.js';
 
 let t: TestApp;
 beforeAll(async () => {

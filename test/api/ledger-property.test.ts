@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { Decimal } from '../../server/shared/money.js';
 import { checkLedger } from '../../server/transactions/index.js';
-import { balanceOf, createAccount, type Json } from './ledger-fixtures.js';
+import { balanceOf, createAccount, type Json } from '../helpers/ledger.js';
 
 /**
  * Property: for any sequence of creates, updates and deletes of incomes, expenses and transfers

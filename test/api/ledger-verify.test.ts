@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { checkLedger } from '../../server/transactions/index.js';
-import { createAccount, createTransaction, type Json } from './ledger-fixtures.js';
+import { createAccount, createTransaction, type Json } from '../helpers/ledger.js';
 
 const run = promisify(execFile);
 

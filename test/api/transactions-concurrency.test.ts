@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { Decimal } from '../../server/shared/money.js';
 import { checkLedger } from '../../server/transactions/index.js';
-import { balanceOf, createAccount, createTransaction, expectProblem, postTransaction, type Json } from './ledger-fixtures.js';
+import { balanceOf, createAccount, createTransaction, expectProblem, postTransaction, type Json } from '../helpers/ledger.js';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { checkLedger } from '../../server/transactions/index.js';
-import { createAccount, expectProblem } from './ledger-fixtures.js';
+import { createAccount, expectProblem } from '../helpers/ledger.js';
 
 /**
  * Exports stream from a database cursor and hold a pooled connection while the client reads.

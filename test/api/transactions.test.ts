@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { checkLedger } from '../../server/transactions/index.js';
-import { balanceOf, categoryNamed, createAccount, createTransaction, eventsOf, expectProblem, postTransaction, type Json } from './ledger-fixtures.js';
+import { balanceOf, categoryNamed, createAccount, createTransaction, eventsOf, expectProblem, postTransaction, type Json } from '../helpers/ledger.js';
 
 let t: TestApp;
 let alice: TestUser;

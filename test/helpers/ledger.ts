@@ -1,5 +1,5 @@
-import type { TestApp } from '../helpers/app.js';
-import type { TestUser } from '../helpers/users.js';
+import type { TestApp } from './app.js';
+import type { TestUser } from './users.js';
 
 /** Small HTTP helpers shared by the ledger's API tests (accounts, categories, transactions, audit). */
 
