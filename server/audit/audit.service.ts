@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
 import type { Request } from 'express';
 import type { Clock } from '../shared/clock.js';
+import { sha256Hex as sha256 } from '../shared/hash.js';
 import { AuditLog } from './audit.model.js';
 
 /** What a feature says about a change. `userId` is whose data it is (defaults to the actor). */
@@ -56,7 +57,6 @@ export interface VerifyResult {
 }
 
 const GLOBAL_CHAIN = 'global';
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const canon = (v: unknown) => canonicalize(v ?? null) ?? 'null';
 
 function piiDigest(before: unknown, after: unknown, ip: string | null, userAgent: string | null): string {

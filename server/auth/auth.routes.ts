@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { auditContext } from '../audit/index.js';
 import { UnauthorizedError } from '../shared/errors.js';
 import type { FeatureContext } from '../shared/feature.js';
-import { listQuery, problemSchema, uuidParam, type Authenticator, type AuthUser, type ResponseSpec } from '../shared/http.js';
+import { listQuery, uuidParam, type Authenticator, type AuthUser } from '../shared/http.js';
 import { createLimiter } from '../shared/rate-limit.js';
 import type { AuthService } from './auth.service.js';
 import {
@@ -25,8 +25,6 @@ import {
 
 const MINUTE = 60_000;
 
-/** An error answer in the OpenAPI document: RFC 9457 problem details. */
-const problem = (description: string): ResponseSpec => ({ description, schema: problemSchema, contentType: 'application/problem+json' });
 
 /** The email a request is about, as the bucket key: limits are per account, not per address. */
 function emailKey(req: Request): string {
@@ -59,7 +57,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     tags,
     body: registerBody,
     status: 201,
-    responses: { 201: { description: 'Created', schema: userResponse }, 409: problem('Email already registered (case-insensitive)') },
+    responses: { 201: { description: 'Created', schema: userResponse }, 409: { description: 'Email already registered (case-insensitive)' } },
     handler: async ({ body, req }) => ({ user: await auth.register(body, auditContext(req)) }),
   });
 
@@ -73,7 +71,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     middleware: [loginLimiter],
     responses: {
       200: { description: 'Logged in', schema: tokenResponse },
-      401: problem('Wrong email or password (same body either way), `mfa_required`, `mfa_invalid` or `account_disabled`'),
+      401: { description: 'Wrong email or password (same body either way), `mfa_required`, `mfa_invalid` or `account_disabled`' },
     },
     handler: async ({ body, req }) => auth.login(body, auditContext(req)),
   });
@@ -85,7 +83,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     summary: 'Exchange a refresh token for new tokens (the old one is spent; reusing it revokes the login)',
     tags,
     body: refreshBody,
-    responses: { 200: { description: 'New tokens', schema: tokenResponse }, 401: problem('Unknown, spent or revoked refresh token, or disabled user') },
+    responses: { 200: { description: 'New tokens', schema: tokenResponse }, 401: { description: 'Unknown, spent or revoked refresh token, or disabled user' } },
     handler: async ({ body, req }) => auth.refresh(body.refreshToken, auditContext(req)),
   });
 
@@ -151,7 +149,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     access: 'user',
     summary: 'Start TOTP setup (RFC 6238, SHA-1, 6 digits, 30 s)',
     tags,
-    responses: { 200: { description: 'Secret to add to an authenticator', schema: totpSetupResponse }, 409: problem('2FA already on') },
+    responses: { 200: { description: 'Secret to add to an authenticator', schema: totpSetupResponse }, 409: { description: '2FA already on' } },
     handler: async ({ user }) => auth.setupTotp(user),
   });
 
@@ -163,7 +161,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     tags,
     body: codeBody,
     middleware: [twoFactorLimiter],
-    responses: { 200: { description: '2FA on', schema: recoveryCodesResponse }, 409: problem('Already on, or setup not started') },
+    responses: { 200: { description: '2FA on', schema: recoveryCodesResponse }, 409: { description: 'Already on, or setup not started' } },
     handler: async ({ body, user, req }) => auth.enableTotp(user, body.code, auditContext(req)),
   });
 
@@ -176,7 +174,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     body: disable2faBody,
     middleware: [twoFactorLimiter],
     status: 204,
-    responses: { 204: { description: '2FA off' }, 409: problem('2FA is not on') },
+    responses: { 204: { description: '2FA off' }, 409: { description: '2FA is not on' } },
     handler: async ({ body, user, req }) => {
       await auth.disableTotp(user, body.password, body.code, auditContext(req));
     },

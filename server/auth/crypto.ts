@@ -3,7 +3,7 @@
  * the library can be replaced without touching the service. The clock is always passed in: oslo's
  * own expiry checks read the real clock, which tests cannot move.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TimeSpan } from 'oslo';
 import { HMAC, generateRandomString } from 'oslo/crypto';
 import { base32, base64url } from 'oslo/encoding';
@@ -165,10 +165,8 @@ export function newOpaqueToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** Tokens and recovery codes carry enough entropy that a fast hash is the right one to store. */
-export function sha256Hex(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
-}
+/** Tokens and recovery codes carry enough entropy that a fast hash (SHA-256) is the right one to store. */
+export { sha256Hex } from '../shared/hash.js';
 
 const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 

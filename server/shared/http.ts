@@ -1,6 +1,7 @@
 import { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { z, type ZodType } from 'zod';
+import { isDateString } from './cursor.js';
 import { ForbiddenError, ValidationError, zodToFieldErrors } from './errors.js';
 
 /** Who may call a route. Every route must say; a route without it fails at start-up. */
@@ -156,9 +157,10 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
 
     const responses: Record<string, object> = {};
     for (const [status, r] of Object.entries(spec.responses)) {
-      responses[status] = r.schema
-        ? { description: r.description, content: { [r.contentType ?? 'application/json']: { schema: r.schema } } }
-        : { description: r.description };
+      // An error a route declares without a body schema is, like every error here, a problem document.
+      const schema = r.schema ?? (Number(status) >= 400 ? problemSchema : undefined);
+      const contentType = r.contentType ?? (r.schema ? 'application/json' : 'application/problem+json');
+      responses[status] = schema ? { description: r.description, content: { [contentType]: { schema } } } : { description: r.description };
     }
     const errorStatuses = [400, 429, ...(spec.access === 'public' ? [] : [401, 403]), ...(spec.path.includes(':') ? [404] : [])];
     for (const s of errorStatuses) {
@@ -200,10 +202,7 @@ export const listQuery = {
 export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((s) => {
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, 'must be a real calendar date')
+  .refine(isDateString, 'must be a real calendar date')
   .meta({ format: 'date', example: '2026-01-31' });
 
 export function page<T extends ZodType>(item: T) {

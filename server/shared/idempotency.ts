@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './hash.js';
 import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
 import { z } from 'zod';
@@ -53,7 +53,7 @@ export function idempotencyKeyOf(header: string | string[] | undefined): string 
 }
 
 function requestHash(request: unknown): string {
-  return createHash('sha256').update(canonicalize(request ?? null) ?? 'null').digest('hex');
+  return sha256Hex(canonicalize(request ?? null) ?? 'null');
 }
 
 export interface IdempotencyOptions {
