@@ -1,6 +1,5 @@
 import cors from 'cors';
-import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
+import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAuditService } from './audit/index.js';
@@ -16,6 +15,7 @@ import { createOutbox } from './shared/outbox.js';
 import { createLimiter } from './shared/rate-limit.js';
 import { createMetrics, type Metrics } from './system/metrics.js';
 import { registerSystemRoutes } from './system/system.routes.js';
+import { securityHeaders } from './system/security-headers.js';
 import { features } from './features.js';
 
 export interface AppDeps {
@@ -93,21 +93,4 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return { app, registry, metrics, ctx };
-}
-
-/**
- * helmet everywhere; the CSP is relaxed only for the pages that need it (/docs runs Swagger UI,
- * which styles inline). HSTS only when we serve HTTPS ourselves.
- */
-function securityHeaders(config: Config): RequestHandler {
-  const hsts = config.tls ? { maxAge: 31536000, includeSubDomains: true } : false;
-  // JSON responses never need to load anything: the strictest policy.
-  const api = helmet({ hsts, contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] } } });
-  const docs = helmet({
-    hsts,
-    contentSecurityPolicy: {
-      directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"] },
-    },
-  });
-  return (req, res, next) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : api)(req, res, next);
 }

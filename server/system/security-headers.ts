@@ -1,0 +1,20 @@
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Config } from '../shared/config.js';
+
+/**
+ * helmet everywhere; the CSP is relaxed only for the pages that need it (/docs runs Swagger UI,
+ * which styles inline). HSTS only when we serve HTTPS ourselves.
+ */
+export function securityHeaders(config: Config): RequestHandler {
+  const hsts = config.tls ? { maxAge: 31536000, includeSubDomains: true } : false;
+  // JSON responses never need to load anything: the strictest policy.
+  const api = helmet({ hsts, contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] } } });
+  const docs = helmet({
+    hsts,
+    contentSecurityPolicy: {
+      directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"] },
+    },
+  });
+  return (req, res, next) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : api)(req, res, next);
+}
