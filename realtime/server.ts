@@ -1,7 +1,11 @@
 import type { Knex } from 'knex';
 import { Server, type Socket } from 'socket.io';
 import { z } from 'zod';
-import type { App } from '../server/app.js';
+import type { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { UserHooks } from '../server/context.js';
+import type { Clock } from '../server/shared/clock.js';
+import type { Db } from '../server/shared/db.js';
 import type { HttpServer } from '../server/shared/server.js';
 import { EVENTS_CHANNEL, type OutboxEvent } from '../server/shared/outbox.js';
 import { createListener, type Listener } from './listener.js';
@@ -34,6 +38,20 @@ export interface RealtimeOptions {
   fetchBatchSize?: number;
   /** Delay before reconnecting the LISTEN connection, and before retrying a failed read. */
   retryMs?: number;
+}
+
+/** The narrow pieces of the app realtime needs, handed over by the composition root. */
+export interface RealtimeComponents {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  /** The database realtime LISTENs on (the embedded one when DATABASE_URL is unset). */
+  databaseUrl: string;
+  corsOrigins: string[];
+  /** realtime adds `sessionsRevoked` and `userErased` hooks to disconnect sockets. */
+  hooks: UserHooks;
+  verifyAccessToken: VerifyAccessToken;
+  metricsRegistry: Registry;
 }
 
 export interface Realtime {
@@ -88,10 +106,9 @@ const ackOf = (args: unknown[]): Ack | undefined => {
  * - per socket, events are written in seq order and only seq > cursor: no duplicate, and (seqs
  *   being gap-free among committed events, committed in order) no gap.
  */
-export async function createRealtime(server: HttpServer, app: App, options: RealtimeOptions = {}): Promise<Realtime> {
-  const { ctx } = app;
-  const { db, clock } = ctx;
-  const logger = ctx.logger.child({ component: 'realtime' });
+export async function createRealtime(server: HttpServer, components: RealtimeComponents, options: RealtimeOptions = {}): Promise<Realtime> {
+  const { db, clock, hooks, verifyAccessToken: verify } = components;
+  const logger = components.logger.child({ component: 'realtime' });
   const opts = {
     retentionMs: DEFAULT_RETENTION_MS,
     pruneIntervalMs: 60 * 60 * 1000,
@@ -105,14 +122,13 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
     retryMs: 1000,
     ...options,
   };
-  const metrics = createRealtimeMetrics(app.metrics.registry);
-  if (!ctx.config.databaseUrl) throw new Error('realtime needs config.databaseUrl for LISTEN');
+  const metrics = createRealtimeMetrics(components.metricsRegistry);
 
   const io = new Server(server, {
     serveClient: false,
     // Clients only send `resume` and `auth`: nothing big may come in.
     maxHttpBufferSize: 16 * 1024,
-    cors: { origin: ctx.config.corsOrigins.length ? ctx.config.corsOrigins : false },
+    cors: { origin: components.corsOrigins.length ? components.corsOrigins : false },
   });
 
   const users = new Map<string, UserStream>();
@@ -121,12 +137,6 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
   const recentlyRevoked = new Map<string, number>();
   const state = (s: Socket) => s.data as SocketState;
   let closing = false;
-
-  const verify = (token: string) => {
-    const fn = ctx.services.verifyAccessToken as VerifyAccessToken | undefined;
-    if (!fn) return Promise.reject(new Error('auth feature not registered'));
-    return fn(token);
-  };
 
   const unauthorized = () => Object.assign(new Error('unauthorized'), { data: { code: 'unauthorized' } });
 
@@ -442,26 +452,26 @@ export async function createRealtime(server: HttpServer, app: App, options: Real
 
   // Revocations on this instance are also signalled in-process (after commit) through the hook.
   const hook = (sessionIds: string[]) => revokeSessions(sessionIds);
-  ctx.hooks.sessionsRevoked.push(hook);
+  hooks.sessionsRevoked.push(hook);
   // An erased user's sessions go with the row (cascade): announce it in the erasing transaction,
   // so every instance drops that user's sockets at commit.
   const erased = async (trx: Knex.Transaction, userId: string) => {
     await trx.raw('SELECT pg_notify(?, ?)', [SESSIONS_REVOKED_CHANNEL, JSON.stringify({ userId })]);
   };
-  ctx.hooks.userErased.push(erased);
+  hooks.userErased.push(erased);
 
   let listener: Listener;
   const stopTimers = () => {
     clearInterval(authTimer);
     clearInterval(pruneTimer);
-    const i = ctx.hooks.sessionsRevoked.indexOf(hook);
-    if (i >= 0) ctx.hooks.sessionsRevoked.splice(i, 1);
-    const j = ctx.hooks.userErased.indexOf(erased);
-    if (j >= 0) ctx.hooks.userErased.splice(j, 1);
+    const i = hooks.sessionsRevoked.indexOf(hook);
+    if (i >= 0) hooks.sessionsRevoked.splice(i, 1);
+    const j = hooks.userErased.indexOf(erased);
+    if (j >= 0) hooks.userErased.splice(j, 1);
   };
   try {
     listener = createListener({
-      connectionString: ctx.config.databaseUrl,
+      connectionString: components.databaseUrl,
       channels: [EVENTS_CHANNEL, SESSIONS_REVOKED_CHANNEL],
       logger,
       retryMs: opts.retryMs,

@@ -1,6 +1,6 @@
 import type { AuthUser } from '../server/shared/http.js';
 
-/** What the auth feature exposes for sockets (server/auth sets `ctx.services.verifyAccessToken`). */
+/** How sockets check an access token (the auth service's verifyAccessToken, handed over by server/app.ts). */
 export type VerifyAccessToken = (token: string) => Promise<AuthUser>;
 
 /**

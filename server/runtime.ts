@@ -7,7 +7,7 @@ import type { Config } from './shared/config.js';
 import { createDb, migrateLatest, type Db } from './shared/db.js';
 import { startEmbeddedPostgres, type EmbeddedDb } from './shared/embedded-postgres.js';
 import { closeServer, createHttpServer, listen, type HttpServer } from './shared/server.js';
-import { attachRealtime } from './realtime-wiring.js';
+import { createRealtime } from '../realtime/index.js';
 
 export interface Running {
   app: App;
@@ -61,12 +61,13 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
     // Features see the URL actually in use (the embedded one when DATABASE_URL is unset), e.g. for LISTEN.
     const app = await createApp({ config: { ...config, databaseUrl: url }, db, logger, clock: opts.clock, redis });
     const server = createHttpServer(app.app, config);
-    const realtime = await attachRealtime(server, app);
+    // Realtime sits below the app: it gets the narrow pieces it needs, not the app itself.
+    const realtime = app.realtime ? await createRealtime(server, app.realtime) : undefined;
     let listening = false;
     cleanups.push(async () => {
       // WebSockets first: closeAllConnections does not cut upgraded sockets, so server.close()
       // would wait on them forever (clients reconnect elsewhere and resume). Then drain HTTP.
-      await realtime.close();
+      await realtime?.close();
       if (listening) await closeServer(server, config.shutdownTimeoutMs);
     });
     const port = await listen(server, config.port, config.host);

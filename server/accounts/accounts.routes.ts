@@ -1,5 +1,4 @@
-import { auditContext } from '../audit/index.js';
-import type { FeatureContext } from '../shared/feature.js';
+import type { FeatureContext } from '../context.js';
 import { page, uuidParam } from '../shared/http.js';
 import { accountView, createAccountBody, listAccountsQuery, patchAccountBody } from './accounts.schemas.js';
 import type { AccountService } from './accounts.service.js';
@@ -15,7 +14,7 @@ export function registerAccountRoutes(ctx: FeatureContext, accounts: AccountServ
     body: createAccountBody,
     status: 201,
     responses: { 201: { description: 'The account', schema: accountView } },
-    handler: ({ body, user, req }) => accounts.create(user, body, auditContext(req)),
+    handler: ({ body, write }) => accounts.create(write, body),
   });
   ctx.registry.add({
     method: 'get',
@@ -46,7 +45,7 @@ export function registerAccountRoutes(ctx: FeatureContext, accounts: AccountServ
     params: uuidParam,
     body: patchAccountBody,
     responses: { 200: { description: 'The account', schema: accountView } },
-    handler: ({ params, body, user, req }) => accounts.patch(user, params.id, body, auditContext(req)),
+    handler: ({ params, body, write }) => accounts.patch(write, params.id, body),
   });
   ctx.registry.add({
     method: 'delete',
@@ -57,9 +56,6 @@ export function registerAccountRoutes(ctx: FeatureContext, accounts: AccountServ
     params: uuidParam,
     status: 204,
     responses: { 204: { description: 'Deleted' }, 409: { description: 'The account still has transactions' } },
-    handler: async ({ params, user, req }) => {
-      await accounts.remove(user, params.id, auditContext(req));
-      return undefined;
-    },
+    handler: ({ params, write }) => accounts.remove(write, params.id),
   });
 }

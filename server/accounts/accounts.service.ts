@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
-import type { AuditContext, AuditService } from '../audit/index.js';
+import type { AuditService } from '../audit/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, encodeCursor, isIsoInstant, isUuid } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { formatAmount, type Decimal } from '../shared/money.js';
+import type { WriteContext } from '../shared/write-context.js';
 import { Account } from './accounts.model.js';
 import type { AccountView, CreateAccountInput, PatchAccountInput } from './accounts.schemas.js';
 
@@ -12,10 +13,8 @@ export interface AccountServiceDeps {
   db: Db;
   clock: Clock;
   audit: AuditService;
-}
-
-export interface Actor {
-  id: string;
+  /** The ledger's answer to "does any transaction post to this account?" (inside `trx`). */
+  hasTransactions: (trx: Knex.Transaction, accountId: string) => Promise<boolean>;
 }
 
 export function toAccountView(a: Account): AccountView {
@@ -59,16 +58,16 @@ export async function adjustBalance(trx: Knex.Transaction, accountId: string, de
 }
 
 /** Accounts: create, read, rename/archive, delete (only while no transaction uses it). */
-export function createAccountService({ db, clock, audit }: AccountServiceDeps) {
+export function createAccountService({ db, clock, audit, hasTransactions }: AccountServiceDeps) {
   return {
     /** Creates an account whose balance starts at its opening balance. */
-    async create(actor: Actor, input: CreateAccountInput, actx: AuditContext): Promise<AccountView> {
+    async create(write: WriteContext, input: CreateAccountInput): Promise<AccountView> {
       return db.transaction(async (trx) => {
         const now = clock.now();
         const opening = input.openingBalance ?? '0';
         const row = await Account.query(trx)
           .insert({
-            user_id: actor.id,
+            user_id: write.userId,
             name: input.name,
             type: input.type,
             currency: input.currency,
@@ -80,7 +79,7 @@ export function createAccountService({ db, clock, audit }: AccountServiceDeps) {
           } as Partial<Account>)
           .returning('*');
         const view = toAccountView(row as unknown as Account);
-        await audit.record(trx, { action: 'account.create', actorId: actor.id, userId: actor.id, entityType: 'account', entityId: view.id, before: null, after: view, ...actx });
+        await audit.recordWrite(trx, write, { action: 'account.create', entityType: 'account', entityId: view.id, before: null, after: view });
         return view;
       });
     },
@@ -107,9 +106,9 @@ export function createAccountService({ db, clock, audit }: AccountServiceDeps) {
     },
 
     /** Renames or (un)archives. An archived account keeps its history but takes no new transactions. */
-    async patch(actor: Actor, id: string, input: PatchAccountInput, actx: AuditContext): Promise<AccountView> {
+    async patch(write: WriteContext, id: string, input: PatchAccountInput): Promise<AccountView> {
       return db.transaction(async (trx) => {
-        const found = (await lockAccounts(trx, actor.id, [id])).get(id);
+        const found = (await lockAccounts(trx, write.userId, [id])).get(id);
         if (!found) throw new NotFoundError('Account not found.');
         const before = toAccountView(found);
         const changes: Partial<Account> = {};
@@ -117,23 +116,23 @@ export function createAccountService({ db, clock, audit }: AccountServiceDeps) {
         if (input.archived !== undefined) changes.archived = input.archived;
         if (Object.keys(changes).length === 0) return before;
         changes.updated_at = clock.now();
-        const row = (await Account.query(trx).patch(changes).where({ id, user_id: actor.id }).returning('*').first()) as unknown as Account;
+        const row = (await Account.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first()) as unknown as Account;
         const after = toAccountView(row);
-        await audit.record(trx, { action: 'account.update', actorId: actor.id, userId: actor.id, entityType: 'account', entityId: id, before, after, ...actx });
+        await audit.recordWrite(trx, write, { action: 'account.update', entityType: 'account', entityId: id, before, after });
         return after;
       });
     },
 
     /** Deletes an account that no transaction uses (409 otherwise: the ledger never loses entries). */
-    async remove(actor: Actor, id: string, actx: AuditContext): Promise<void> {
+    async remove(write: WriteContext, id: string): Promise<void> {
       await db.transaction(async (trx) => {
         // The row lock keeps new entries out (every ledger write locks its accounts first).
-        const found = (await lockAccounts(trx, actor.id, [id])).get(id);
+        const found = (await lockAccounts(trx, write.userId, [id])).get(id);
         if (!found) throw new NotFoundError('Account not found.');
-        const used = await trx('entries').where({ account_id: id }).first(trx.raw('1'));
+        const used = await hasTransactions(trx, id);
         if (used) throw new ConflictError('The account still has transactions; delete or move them first, or archive the account.', 'account_has_transactions');
-        await Account.query(trx).delete().where({ id, user_id: actor.id });
-        await audit.record(trx, { action: 'account.delete', actorId: actor.id, userId: actor.id, entityType: 'account', entityId: id, before: toAccountView(found), after: null, ...actx });
+        await Account.query(trx).delete().where({ id, user_id: write.userId });
+        await audit.recordWrite(trx, write, { action: 'account.delete', entityType: 'account', entityId: id, before: toAccountView(found), after: null });
       });
     },
   };

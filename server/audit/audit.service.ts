@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
-import type { Request } from 'express';
 import type { Clock } from '../shared/clock.js';
+import type { WriteContext } from '../shared/write-context.js';
 import { sha256Hex as sha256 } from '../shared/hash.js';
+import { decodeCursor, encodeCursor, isDigits } from '../shared/cursor.js';
 import { AuditLog } from './audit.model.js';
+import type { AuditLogsQuery } from './audit.schemas.js';
 
 /** What a feature says about a change. `userId` is whose data it is (defaults to the actor). */
 export interface AuditEntry {
@@ -20,20 +22,8 @@ export interface AuditEntry {
   requestId?: string | null;
 }
 
-/** Request facts every entry carries; take them with `auditContext(req)`. */
-export interface AuditContext {
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-}
-
-export function auditContext(req: Request): AuditContext {
-  return {
-    ip: req.ip ?? null,
-    userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
-    requestId: (req.res?.locals.requestId as string | undefined) ?? null,
-  };
-}
+/** What a write says about itself; who and from where come from its WriteContext. */
+export type WriteAuditEntry = Pick<AuditEntry, 'action' | 'entityType' | 'entityId' | 'before' | 'after'>;
 
 export interface AuditView {
   id: string;
@@ -117,6 +107,8 @@ export interface AuditService {
    * transactions (the default) where each statement sees the latest committed chain head.
    */
   record(trx: Knex.Transaction, entry: AuditEntry): Promise<AuditView>;
+  /** `record` for a write: actor, owner and request facts come from the write's context. */
+  recordWrite(trx: Knex.Transaction, write: WriteContext, entry: WriteAuditEntry): Promise<AuditView>;
   /** Walks every chain; the first edited, reordered or removed row makes `ok` false. */
   verify(db: Knex): Promise<VerifyResult>;
   /** GDPR erase: clears the personal fields of a user's entries (the chain stays verifiable). */
@@ -124,7 +116,11 @@ export interface AuditService {
 }
 
 export function createAuditService({ clock }: { clock: Clock }): AuditService {
-  return {
+  const service: AuditService = {
+    recordWrite(trx, write, entry) {
+      return service.record(trx, { ...entry, actorId: write.actorId, userId: write.userId, ...write.audit });
+    },
+
     async record(trx, entry) {
       const userId = entry.userId !== undefined ? entry.userId : (entry.actorId ?? null);
       const chain = userId ?? GLOBAL_CHAIN;
@@ -189,4 +185,24 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
         .update({ before: null, after: null, ip: null, user_agent: null, redacted_at: clock.now() });
     },
   };
+  return service;
+}
+
+/** A page of audit entries, newest first; `userId` (when set) keeps one user's entries. */
+export async function listAuditEntries(db: Knex, query: AuditLogsQuery): Promise<{ data: AuditView[]; nextCursor: string | null }> {
+  const q = AuditLog.query(db).orderBy('seq', 'desc').limit(query.limit + 1);
+  if (query.userId) q.where('user_id', query.userId);
+  if (query.from) q.where('at', '>=', new Date(query.from));
+  if (query.to) q.where('at', '<', new Date(query.to));
+  if (query.action) q.where('action', query.action);
+  if (query.entityType) q.where('entity_type', query.entityType);
+  if (query.cursor) {
+    const [seq] = decodeCursor(query.cursor, [isDigits]);
+    q.where('seq', '<', seq);
+  }
+  const rows = await q;
+  const more = rows.length > query.limit;
+  const pageRows = rows.slice(0, query.limit);
+  const last = pageRows[pageRows.length - 1];
+  return { data: pageRows.map(toAuditView), nextCursor: more && last ? encodeCursor([String(last.seq)]) : null };
 }

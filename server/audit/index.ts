@@ -1,4 +1,4 @@
 export { AuditLog } from './audit.model.js';
-export { createAuditService, auditContext, toAuditView } from './audit.service.js';
-export type { AuditService, AuditEntry, AuditContext, AuditView, VerifyResult } from './audit.service.js';
-export { auditFeature } from './audit.routes.js';
+export { createAuditService, listAuditEntries, toAuditView } from './audit.service.js';
+export type { AuditService, AuditEntry, AuditView, VerifyResult, WriteAuditEntry } from './audit.service.js';
+export { registerAuditRoutes, type AuditRoutesDeps } from './audit.routes.js';

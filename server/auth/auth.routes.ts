@@ -1,11 +1,11 @@
 import type { Request } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import { z } from 'zod';
-import { auditContext } from '../audit/index.js';
 import { UnauthorizedError } from '../shared/errors.js';
-import type { FeatureContext } from '../shared/feature.js';
+import type { FeatureContext } from '../context.js';
 import { listQuery, uuidParam, type Authenticator, type AuthUser } from '../shared/http.js';
 import { createLimiter } from '../shared/rate-limit.js';
+import { requestFacts } from '../shared/write-context.js';
 import type { AuthService } from './auth.service.js';
 import {
   codeBody,
@@ -32,8 +32,7 @@ function emailKey(req: Request): string {
   return typeof email === 'string' && email.trim() ? `email:${email.trim().toLowerCase().slice(0, 254)}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
 }
 
-export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void {
-  const authenticate: Authenticator = (req) => (ctx.services.authenticate as Authenticator)(req);
+export function registerAuthRoutes(ctx: FeatureContext, { auth, authenticate }: { auth: AuthService; authenticate: Authenticator }): void {
   const backends = { db: ctx.db, redis: ctx.redis };
   // 10 failed logins per email per 15 minutes; successful ones do not count. Shared by all instances.
   const loginLimiter = createLimiter(backends, { prefix: 'login-fail', windowMs: 15 * MINUTE, limit: 10, key: emailKey, skipSuccessfulRequests: true });
@@ -58,7 +57,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     body: registerBody,
     status: 201,
     responses: { 201: { description: 'Created', schema: userResponse }, 409: { description: 'Email already registered (case-insensitive)' } },
-    handler: async ({ body, req }) => ({ user: await auth.register(body, auditContext(req)) }),
+    handler: async ({ body, req }) => ({ user: await auth.register(body, requestFacts(req)) }),
   });
 
   r.add({
@@ -73,7 +72,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
       200: { description: 'Logged in', schema: tokenResponse },
       401: { description: 'Wrong email or password (same body either way), `mfa_required`, `mfa_invalid` or `account_disabled`' },
     },
-    handler: async ({ body, req }) => auth.login(body, auditContext(req)),
+    handler: async ({ body, req }) => auth.login(body, requestFacts(req)),
   });
 
   r.add({
@@ -84,7 +83,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     tags,
     body: refreshBody,
     responses: { 200: { description: 'New tokens', schema: tokenResponse }, 401: { description: 'Unknown, spent or revoked refresh token, or disabled user' } },
-    handler: async ({ body, req }) => auth.refresh(body.refreshToken, auditContext(req)),
+    handler: async ({ body, req }) => auth.refresh(body.refreshToken, requestFacts(req)),
   });
 
   r.add({
@@ -102,14 +101,14 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
       if (req.get('authorization')) {
         try {
           const user = await authenticate(req);
-          await auth.logout(user, body.refreshToken, auditContext(req));
+          await auth.logout(user, body.refreshToken, requestFacts(req));
           return;
         } catch (err) {
           if (!(err instanceof UnauthorizedError) || !body.refreshToken) throw err;
         }
       }
       if (!body.refreshToken) throw new UnauthorizedError();
-      await auth.logoutWithRefreshToken(body.refreshToken, auditContext(req));
+      await auth.logoutWithRefreshToken(body.refreshToken, requestFacts(req));
     },
   });
 
@@ -124,7 +123,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     status: 202,
     responses: { 202: { description: 'Accepted, whether or not the email is known' } },
     handler: async ({ body, req }) => {
-      auth.forgotPassword(body.email, auditContext(req));
+      auth.forgotPassword(body.email, requestFacts(req));
     },
   });
 
@@ -139,7 +138,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     status: 204,
     responses: { 204: { description: 'Password changed' } },
     handler: async ({ body, req }) => {
-      await auth.resetPassword(body.token, body.newPassword, auditContext(req));
+      await auth.resetPassword(body.token, body.newPassword, requestFacts(req));
     },
   });
 
@@ -162,7 +161,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     body: codeBody,
     middleware: [twoFactorLimiter],
     responses: { 200: { description: '2FA on', schema: recoveryCodesResponse }, 409: { description: 'Already on, or setup not started' } },
-    handler: async ({ body, user, req }) => auth.enableTotp(user, body.code, auditContext(req)),
+    handler: async ({ body, user, req }) => auth.enableTotp(user, body.code, requestFacts(req)),
   });
 
   r.add({
@@ -176,7 +175,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     status: 204,
     responses: { 204: { description: '2FA off' }, 409: { description: '2FA is not on' } },
     handler: async ({ body, user, req }) => {
-      await auth.disableTotp(user, body.password, body.code, auditContext(req));
+      await auth.disableTotp(user, body.password, body.code, requestFacts(req));
     },
   });
 
@@ -201,7 +200,7 @@ export function registerAuthRoutes(ctx: FeatureContext, auth: AuthService): void
     status: 204,
     responses: { 204: { description: 'Revoked' } },
     handler: async ({ params, user, req }) => {
-      await auth.revokeSession(user, params.id, auditContext(req));
+      await auth.revokeSession(user, params.id, requestFacts(req));
     },
   });
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { AuditContext, AuditService } from '../audit/index.js';
+import type { AuditService } from '../audit/index.js';
+import type { AuditContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config.js';
 import type { Db } from '../shared/db.js';
 import { AppError, ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../shared/errors.js';
-import type { UserHooks } from '../shared/feature.js';
+import type { UserHooks } from '../context.js';
 import type { AuthUser } from '../shared/http.js';
 import type { Mailer } from '../shared/mailer.js';
 import { toProfile, User, type Profile } from '../users/index.js';

@@ -1,5 +1,4 @@
-import { auditContext } from '../audit/index.js';
-import type { FeatureContext } from '../shared/feature.js';
+import type { FeatureContext } from '../context.js';
 import { page, uuidParam } from '../shared/http.js';
 import { categoryView, createCategoryBody, listCategoriesQuery, patchCategoryBody } from './categories.schemas.js';
 import type { CategoryService } from './categories.service.js';
@@ -25,7 +24,7 @@ export function registerCategoryRoutes(ctx: FeatureContext, categories: Category
     body: createCategoryBody,
     status: 201,
     responses: { 201: { description: 'The category', schema: categoryView }, 409: { description: 'A category with this name exists' } },
-    handler: ({ body, user, req }) => categories.create(user, body, auditContext(req)),
+    handler: ({ body, write }) => categories.create(write, body),
   });
   ctx.registry.add({
     method: 'get',
@@ -46,7 +45,7 @@ export function registerCategoryRoutes(ctx: FeatureContext, categories: Category
     params: uuidParam,
     body: patchCategoryBody,
     responses: { 200: { description: 'The category', schema: categoryView }, 409: { description: 'Name taken, or kind change while transactions use it' } },
-    handler: ({ params, body, user, req }) => categories.patch(user, params.id, body, auditContext(req)),
+    handler: ({ params, body, write }) => categories.patch(write, params.id, body),
   });
   ctx.registry.add({
     method: 'delete',
@@ -57,9 +56,6 @@ export function registerCategoryRoutes(ctx: FeatureContext, categories: Category
     params: uuidParam,
     status: 204,
     responses: { 204: { description: 'Deleted' } },
-    handler: async ({ params, user, req }) => {
-      await categories.remove(user, params.id, auditContext(req));
-      return undefined;
-    },
+    handler: ({ params, write }) => categories.remove(write, params.id),
   });
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { AuditContext, AuditService } from '../audit/index.js';
+import type { AuditService } from '../audit/index.js';
+import type { WriteContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, encodeCursor } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
@@ -11,7 +12,7 @@ import { DEFAULT_CATEGORIES } from './categories.defaults.js';
 /** Files a category's transactions as uncategorised inside `trx`; returns their ids. */
 export type Uncategorise = (
   trx: Knex.Transaction,
-  wc: { userId: string; actorId: string; audit: AuditContext },
+  write: WriteContext,
   categoryId: string,
 ) => Promise<string[]>;
 
@@ -19,8 +20,8 @@ export interface CategoryServiceDeps {
   db: Db;
   clock: Clock;
   audit: AuditService;
-  /** The ledger's uncategorise (versions + events); looked up at call time, as the ledger registers later. */
-  uncategorise?: () => Uncategorise | undefined;
+  /** The ledger's uncategorise: each moved transaction gets a version, an audit entry and events. */
+  uncategorise: Uncategorise;
 }
 
 export function toCategoryView(c: Category): CategoryView {
@@ -46,15 +47,17 @@ export async function createDefaultCategories(trx: Knex.Transaction, userId: str
   );
 }
 
+/**
+ * The kind of the user's category `id` for a ledger write inside `trx`, or undefined when it is not
+ * theirs. KEY SHARE: a concurrent category delete (which locks the row FOR UPDATE) waits for the write.
+ */
+export async function categoryKindForWrite(trx: Knex.Transaction, userId: string, id: string): Promise<CategoryKind | undefined> {
+  const row = await trx('categories').where({ id, user_id: userId }).forKeyShare().first('kind');
+  return row?.kind as CategoryKind | undefined;
+}
+
 /** Categories: per-user names (unique case-insensitively) of kind income or expense. */
 export function createCategoryService({ db, clock, audit, uncategorise }: CategoryServiceDeps) {
-  /** Without the ledger (tests of this feature alone), a plain UPDATE keeps the FK satisfied. */
-  const uncategoriser = (): Uncategorise =>
-    uncategorise?.() ??
-    (async (trx, wc, categoryId) =>
-      (await trx('transactions').where({ user_id: wc.userId, category_id: categoryId }).update({ category_id: null, updated_at: clock.now() }).returning('id')).map(
-        (r: { id: string }) => r.id,
-      ));
   return {
     /** Sorted by name (case-insensitive); the cursor is the last name, unique per user. */
     async list(userId: string, q: { limit: number; cursor?: string; kind?: CategoryKind }): Promise<{ data: CategoryView[]; nextCursor: string | null }> {
@@ -77,15 +80,15 @@ export function createCategoryService({ db, clock, audit, uncategorise }: Catego
       return toCategoryView(row);
     },
 
-    async create(actor: { id: string }, input: CreateCategoryInput, actx: AuditContext): Promise<CategoryView> {
+    async create(write: WriteContext, input: CreateCategoryInput): Promise<CategoryView> {
       try {
         return await db.transaction(async (trx) => {
           const now = clock.now();
           const row = (await Category.query(trx)
-            .insert({ user_id: actor.id, name: input.name, kind: input.kind, created_at: now, updated_at: now } as Partial<Category>)
+            .insert({ user_id: write.userId, name: input.name, kind: input.kind, created_at: now, updated_at: now } as Partial<Category>)
             .returning('*')) as unknown as Category;
           const view = toCategoryView(row);
-          await audit.record(trx, { action: 'category.create', actorId: actor.id, userId: actor.id, entityType: 'category', entityId: view.id, before: null, after: view, ...actx });
+          await audit.recordWrite(trx, write, { action: 'category.create', entityType: 'category', entityId: view.id, before: null, after: view });
           return view;
         });
       } catch (err) {
@@ -95,10 +98,10 @@ export function createCategoryService({ db, clock, audit, uncategorise }: Catego
     },
 
     /** Renames, or changes the kind while no transaction is filed under the category (409 otherwise). */
-    async patch(actor: { id: string }, id: string, input: PatchCategoryInput, actx: AuditContext): Promise<CategoryView> {
+    async patch(write: WriteContext, id: string, input: PatchCategoryInput): Promise<CategoryView> {
       try {
         return await db.transaction(async (trx) => {
-          const found = await Category.query(trx).where({ user_id: actor.id, id }).forUpdate().first();
+          const found = await Category.query(trx).where({ user_id: write.userId, id }).forUpdate().first();
           if (!found) throw new NotFoundError('Category not found.');
           const before = toCategoryView(found);
           const changes: Partial<Category> = {};
@@ -110,9 +113,9 @@ export function createCategoryService({ db, clock, audit, uncategorise }: Catego
           }
           if (Object.keys(changes).length === 0) return before;
           changes.updated_at = clock.now();
-          const row = (await Category.query(trx).patch(changes).where({ id, user_id: actor.id }).returning('*').first()) as unknown as Category;
+          const row = (await Category.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first()) as unknown as Category;
           const after = toCategoryView(row);
-          await audit.record(trx, { action: 'category.update', actorId: actor.id, userId: actor.id, entityType: 'category', entityId: id, before, after, ...actx });
+          await audit.recordWrite(trx, write, { action: 'category.update', entityType: 'category', entityId: id, before, after });
           return after;
         });
       } catch (err) {
@@ -127,26 +130,21 @@ export function createCategoryService({ db, clock, audit, uncategorise }: Catego
      * then the category row (as a PUT does), then once more for any transaction filed under the
      * category while we waited (its FK check holds a key-share lock our FOR UPDATE waits for).
      */
-    async remove(actor: { id: string }, id: string, actx: AuditContext): Promise<void> {
+    async remove(write: WriteContext, id: string): Promise<void> {
       await db.transaction(async (trx) => {
-        const exists = await Category.query(trx).where({ user_id: actor.id, id }).first();
+        const exists = await Category.query(trx).where({ user_id: write.userId, id }).first();
         if (!exists) throw new NotFoundError('Category not found.');
-        const uncategorise = uncategoriser();
-        const wc = { userId: actor.id, actorId: actor.id, audit: actx };
-        const moved = await uncategorise(trx, wc, id);
-        const found = await Category.query(trx).where({ user_id: actor.id, id }).forUpdate().first();
+        const moved = await uncategorise(trx, write, id);
+        const found = await Category.query(trx).where({ user_id: write.userId, id }).forUpdate().first();
         if (!found) throw new NotFoundError('Category not found.');
-        moved.push(...(await uncategorise(trx, wc, id)));
-        await Category.query(trx).delete().where({ id, user_id: actor.id });
-        await audit.record(trx, {
+        moved.push(...(await uncategorise(trx, write, id)));
+        await Category.query(trx).delete().where({ id, user_id: write.userId });
+        await audit.recordWrite(trx, write, {
           action: 'category.delete',
-          actorId: actor.id,
-          userId: actor.id,
           entityType: 'category',
           entityId: id,
           before: toCategoryView(found),
           after: { uncategorisedTransactionIds: moved },
-          ...actx,
         });
       });
     },

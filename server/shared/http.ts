@@ -3,6 +3,8 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { z, type ZodType } from 'zod';
 import { isDateString } from './cursor.js';
 import { ForbiddenError, ValidationError, zodToFieldErrors } from './errors.js';
+import { idempotencyHeaders, idempotencyKeyOf } from './idempotency.js';
+import { requestFacts, userWrite, type AuditContext, type WriteContext } from './write-context.js';
 
 /** Who may call a route. Every route must say; a route without it fails at start-up. */
 export type Access = 'public' | 'user' | 'admin';
@@ -27,38 +29,56 @@ export interface ResponseSpec {
   contentType?: string;
 }
 
-export interface RouteInput<P, Q, B> {
+interface BaseInput<P, Q, B> {
   params: P;
   query: Q;
   body: B;
-  /** Set on `user` and `admin` routes. */
-  user: AuthUser;
+  /** The request's facts for audit entries (every route, public ones too). */
+  facts: AuditContext;
+  /** The validated `Idempotency-Key` header on routes declared `idempotent`. */
+  idempotencyKey: string | undefined;
   req: Request;
   res: Response;
 }
 
-export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType> {
+interface CallerInput {
+  /** The authenticated caller. */
+  user: AuthUser;
+  /** The caller writing their own data from this request. */
+  write: WriteContext;
+}
+
+/** What a handler receives: the caller and its WriteContext exist exactly on `user`/`admin` routes. */
+export type RouteInput<P, Q, B, A extends Access = Access> = BaseInput<P, Q, B> & (A extends 'public' ? Partial<Record<keyof CallerInput, never>> : CallerInput);
+
+export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType, A extends Access = Access> {
   method: Method;
   /** Express path, e.g. `/accounts/:id`. */
   path: string;
-  access: Access;
+  access: A;
   summary: string;
   tags: string[];
   params?: P;
   query?: Q;
   body?: B;
-  /** Headers documented for the route (e.g. Idempotency-Key). */
+  /** Headers documented for the route. */
   headers?: z.ZodObject;
+  /**
+   * The route accepts an `Idempotency-Key` header: the registry documents and validates it and
+   * hands it to the handler, whose service claims it inside its own transaction (shared/idempotency).
+   */
+  idempotent?: boolean;
   responses: Record<number, ResponseSpec>;
   /** Operational endpoints (health, readiness, metrics) are polled by machines and not limited. */
   noRateLimit?: boolean;
   /** Extra middleware run after authentication and before validation (e.g. a stricter limiter). */
   middleware?: RequestHandler[];
   /**
-   * Handles a validated request. Returning a value sends it as JSON with `status` (200 by
-   * default); returning undefined means the handler sent the response itself.
+   * Handles a validated request. A returned value is sent as JSON with `status`; undefined sends
+   * `status` with no body — unless the handler streamed the response itself (downloads only).
    */
-  handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown> | unknown;
+  handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>) => Promise<unknown> | unknown;
+  /** The success status: 200 by default, 204 for handlers that return nothing. */
   status?: number;
 }
 
@@ -81,7 +101,7 @@ export interface RegisteredRoute {
 }
 
 export interface RouteRegistry {
-  add<P extends ZodType = z.ZodObject, Q extends ZodType = z.ZodObject, B extends ZodType = z.ZodUnknown>(spec: RouteSpec<P, Q, B>): void;
+  add<P extends ZodType = z.ZodObject, Q extends ZodType = z.ZodObject, B extends ZodType = z.ZodUnknown, A extends Access = Access>(spec: RouteSpec<P, Q, B, A>): void;
   router: Router;
   openapi: OpenAPIRegistry;
   routes: RegisteredRoute[];
@@ -120,7 +140,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
   const routes: RegisteredRoute[] = [];
   openapi.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
-  function add<P extends ZodType, Q extends ZodType, B extends ZodType>(spec: RouteSpec<P, Q, B>): void {
+  function add<P extends ZodType, Q extends ZodType, B extends ZodType, A extends Access>(spec: RouteSpec<P, Q, B, A>): void {
     if (!ACCESS_LEVELS.includes(spec.access)) {
       throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} does not declare who may call it (public, user or admin)`);
     }
@@ -141,14 +161,20 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
       const params = parsePart(spec.params, req.params, 'params');
       const query = parsePart(spec.query, req.query, 'query');
       const body = spec.body ? parsePart(spec.body, req.body, 'body') : undefined;
-      const result = await spec.handler({
+      const idempotencyKey = spec.idempotent ? idempotencyKeyOf(req.headers['idempotency-key']) : undefined;
+      const user = res.locals.user as AuthUser | undefined;
+      const input = {
         params: params as z.output<P>,
         query: query as z.output<Q>,
         body: body as z.output<B>,
-        user: res.locals.user as AuthUser,
+        facts: requestFacts(req),
+        idempotencyKey,
         req,
         res,
-      });
+        ...(user ? { user, write: userWrite(user.id, req) } : {}),
+      };
+      // Authentication above guarantees `user` on every non-public route, as RouteInput<…, A> says.
+      const result = await spec.handler(input as RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>);
       if (result !== undefined && !res.headersSent) res.status(spec.status ?? 200).json(result);
       else if (!res.headersSent) res.status(spec.status ?? 204).end();
     });
@@ -179,7 +205,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
       request: {
         ...(spec.params ? { params: spec.params as unknown as z.ZodObject } : {}),
         ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
-        ...(spec.headers ? { headers: spec.headers } : {}),
+        ...(spec.headers || spec.idempotent ? { headers: spec.idempotent ? idempotencyHeaders.extend(spec.headers?.shape ?? {}) : spec.headers } : {}),
         ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}),
       },
       responses,

@@ -6,8 +6,8 @@ import type { Clock } from './clock.js';
 import { ConflictError, ValidationError } from './errors.js';
 
 /**
- * Idempotency-Key support for money-moving POSTs (transactions today; recurring rules and goal
- * contributions can reuse it).
+ * Idempotency-Key support for money-moving POSTs. A route declares `idempotent: true` (the registry
+ * validates and documents the header); its service calls `idempotent()` inside its own transaction.
  *
  * Invariant: for one (user, scope, key) at most one change ever commits while the key is live, and
  * every later request with the same key and body receives that change's response.
@@ -19,7 +19,6 @@ import { ConflictError, ValidationError } from './errors.js';
  * with the same key is possible. Keys live at least 24 hours; an expired key is taken over.
  */
 
-export const IDEMPOTENCY_HEADER = 'idempotency-key';
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -32,12 +31,8 @@ export const idempotencyHeaders = z.object({
     .meta({ description: 'Makes the request safe to retry: the same key with the same body returns the first response and creates nothing new; another body → 409. Kept ≥ 24 h.' }),
 });
 
-export interface StoredResponse<T = unknown> {
-  status: number;
+export interface IdempotentResult<T> {
   body: T;
-}
-
-export interface IdempotentResult<T> extends StoredResponse<T> {
   /** True when this is the stored response of an earlier request. */
   replayed: boolean;
 }
@@ -67,48 +62,40 @@ export interface IdempotencyOptions {
 }
 
 /**
- * Runs `change` in one database transaction, guarded by the Idempotency-Key when there is one.
- * `change` receives the transaction and returns the response to send (and store).
+ * Runs `change` inside the caller's transaction `trx`, guarded by the Idempotency-Key when there is
+ * one: the key row is claimed first, so a concurrent request with the same key waits on it, then
+ * replays the committed response (or gets 409 for another body). The key row commits or rolls back
+ * with the change.
  */
-export async function withIdempotency<T>(
-  db: Knex,
-  clock: Clock,
-  opts: IdempotencyOptions,
-  change: (trx: Knex.Transaction) => Promise<StoredResponse<T>>,
-): Promise<IdempotentResult<T>> {
-  if (opts.key === undefined) {
-    return db.transaction(async (trx) => ({ ...(await change(trx)), replayed: false }));
-  }
+export async function idempotent<T>(trx: Knex.Transaction, clock: Clock, opts: IdempotencyOptions, change: () => Promise<T>): Promise<IdempotentResult<T>> {
+  if (opts.key === undefined) return { body: await change(), replayed: false };
   const hash = requestHash(opts.request);
   const key = opts.key;
-  return db.transaction(async (trx) => {
-    const now = clock.now();
-    const expiresAt = new Date(now.getTime() + Math.max(opts.ttlMs ?? IDEMPOTENCY_TTL_MS, IDEMPOTENCY_TTL_MS));
-    const claimed = await trx.raw(
-      `INSERT INTO idempotency_keys (user_id, scope, key, request_hash, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (user_id, scope, key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, status = NULL, response = NULL,
-             created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-         WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
-       RETURNING key`,
-      [opts.userId, opts.scope, key, hash, now, expiresAt],
-    );
-    if (claimed.rows.length === 0) {
-      // A live key: someone committed a response with it (we waited for them if they were in flight).
-      const row = await trx('idempotency_keys').where({ user_id: opts.userId, scope: opts.scope, key }).first('request_hash', 'status', 'response');
-      if (!row || row.status === null) throw new ConflictError('A request with this Idempotency-Key is in progress; retry.', 'idempotency_in_progress');
-      if (row.request_hash !== hash) {
-        throw new ConflictError('This Idempotency-Key was already used with a different request.', 'idempotency_key_reused');
-      }
-      return { status: row.status as number, body: row.response as T, replayed: true };
+  const now = clock.now();
+  const expiresAt = new Date(now.getTime() + Math.max(opts.ttlMs ?? IDEMPOTENCY_TTL_MS, IDEMPOTENCY_TTL_MS));
+  const claimed = await trx.raw(
+    `INSERT INTO idempotency_keys (user_id, scope, key, request_hash, created_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (user_id, scope, key) DO UPDATE
+       SET request_hash = EXCLUDED.request_hash, response = NULL,
+           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
+       WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
+     RETURNING key`,
+    [opts.userId, opts.scope, key, hash, now, expiresAt],
+  );
+  if (claimed.rows.length === 0) {
+    // A live key: someone committed a response with it (we waited for them if they were in flight).
+    const row = await trx('idempotency_keys').where({ user_id: opts.userId, scope: opts.scope, key }).first('request_hash', 'response');
+    if (!row || row.response === null) throw new ConflictError('A request with this Idempotency-Key is in progress; retry.', 'idempotency_in_progress');
+    if (row.request_hash !== hash) {
+      throw new ConflictError('This Idempotency-Key was already used with a different request.', 'idempotency_key_reused');
     }
-    const result = await change(trx);
-    await trx('idempotency_keys')
-      .where({ user_id: opts.userId, scope: opts.scope, key })
-      .update({ status: result.status, response: JSON.stringify(result.body ?? null) });
-    return { ...result, replayed: false };
-  });
+    return { body: row.response as T, replayed: true };
+  }
+  const body = await change();
+  // jsonb 'null' (not SQL NULL) for an empty body, so a completed key is never taken for one in flight.
+  await trx('idempotency_keys').where({ user_id: opts.userId, scope: opts.scope, key }).update({ response: JSON.stringify(body ?? null) });
+  return { body, replayed: false };
 }
 
 /** Deletes keys past their expiry (housekeeping; correctness never depends on it). */

@@ -1,12 +1,12 @@
-import type { Feature } from '../shared/feature.js';
+import type { FeatureContext } from '../context.js';
 import { purgeExpiredIdempotencyKeys } from '../shared/idempotency.js';
 import { registerTransactionRoutes } from './transactions.routes.js';
-import { createTransactionService } from './transactions.service.js';
+import type { TransactionService } from './transactions.service.js';
 
 export { Transaction, Entry, TransactionVersion, TRANSACTION_TYPES } from './transactions.model.js';
 export type { TransactionType } from './transactions.model.js';
 export { createTransactionService, toTransactionView } from './transactions.service.js';
-export type { TransactionService, WriteContext, BalanceChange } from './transactions.service.js';
+export type { TransactionService, BalanceChange } from './transactions.service.js';
 export type { TransactionInput, TransactionView } from './transactions.schemas.js';
 export { transactionBody } from './transactions.schemas.js';
 export { checkLedger } from './ledger-check.js';
@@ -14,25 +14,21 @@ export type { LedgerCheckResult } from './ledger-check.js';
 export { neutraliseFormula } from './transactions.export.js';
 
 /**
- * Transactions: the ledger's write path and its reads. Exposes `ctx.services.ledger`
- * (`createInTrx`, `uncategoriseInTrx`) for features that post on a user's behalf.
+ * Transactions: the ledger's write path and its reads. The service (`createInTrx`,
+ * `uncategoriseInTrx`, `accountHasTransactions`) is built by the composition root and handed to
+ * the features that post on a user's behalf or ask about the ledger.
  */
-export const transactionsFeature: Feature = {
-  name: 'transactions',
-  register(ctx) {
-    const service = createTransactionService({ db: ctx.db, clock: ctx.clock, audit: ctx.audit, outbox: ctx.outbox });
-    ctx.services.ledger = service;
-    // GDPR erase: the user's whole ledger goes (children before parents). The rows also cascade
-    // from users(id); this hook covers an erase that keeps an anonymised user row.
-    ctx.hooks.userErased.push(async (trx, userId) => {
-      await trx('transactions').where({ user_id: userId }).del();
-      await trx('transaction_versions').where({ user_id: userId }).del();
-      await trx('idempotency_keys').where({ user_id: userId }).del();
-      await trx('accounts').where({ user_id: userId }).del();
-      await trx('categories').where({ user_id: userId }).del();
-    });
-    // Expired Idempotency-Keys are only taken over on reuse; this keeps the table from growing.
-    ctx.jobs.schedule('idempotency.purge', 60 * 60 * 1000, () => purgeExpiredIdempotencyKeys(ctx.db, ctx.clock));
-    registerTransactionRoutes(ctx, service);
-  },
-};
+export function registerTransactions(ctx: FeatureContext, deps: { ledger: TransactionService }): void {
+  // GDPR erase: the user's whole ledger goes (children before parents). The rows also cascade
+  // from users(id); this hook covers an erase that keeps an anonymised user row.
+  ctx.hooks.userErased.push(async (trx, userId) => {
+    await trx('transactions').where({ user_id: userId }).del();
+    await trx('transaction_versions').where({ user_id: userId }).del();
+    await trx('idempotency_keys').where({ user_id: userId }).del();
+    await trx('accounts').where({ user_id: userId }).del();
+    await trx('categories').where({ user_id: userId }).del();
+  });
+  // Expired Idempotency-Keys are only taken over on reuse; this keeps the table from growing.
+  ctx.jobs.schedule('idempotency.purge', 60 * 60 * 1000, () => purgeExpiredIdempotencyKeys(ctx.db, ctx.clock));
+  registerTransactionRoutes(ctx, deps.ledger);
+}

@@ -1,15 +1,11 @@
 import { z } from 'zod';
-import { auditContext } from '../audit/index.js';
-import type { FeatureContext } from '../shared/feature.js';
-import { page, uuidParam, type AuthUser } from '../shared/http.js';
-import { idempotencyHeaders, idempotencyKeyOf } from '../shared/idempotency.js';
+import type { FeatureContext } from '../context.js';
+import { page, uuidParam } from '../shared/http.js';
 import { RateLimitedError } from '../shared/errors.js';
-import type { Request } from 'express';
 import { exportQuery, historyView, listTransactionsQuery, transactionBody, transactionView } from './transactions.schemas.js';
-import type { TransactionService, WriteContext } from './transactions.service.js';
+import type { TransactionService } from './transactions.service.js';
 import { streamExport } from './transactions.export.js';
-
-const writeContext = (user: AuthUser, req: Request): WriteContext => ({ userId: user.id, actorId: user.id, audit: auditContext(req) });
+import { requestFacts } from '../shared/write-context.js';
 
 export function registerTransactionRoutes(ctx: FeatureContext, transactions: TransactionService): void {
   const tags = ['Transactions'];
@@ -23,18 +19,17 @@ export function registerTransactionRoutes(ctx: FeatureContext, transactions: Tra
     access: 'user',
     summary: 'Record an income, expense or transfer',
     tags,
-    headers: idempotencyHeaders,
+    idempotent: true,
     body: transactionBody,
+    status: 201,
     responses: {
       201: { description: 'The transaction (also the replayed response for a repeated Idempotency-Key)', schema: transactionView },
       409: { description: 'Archived account, or Idempotency-Key reused with another body' },
     },
-    handler: async ({ body, user, req, res }) => {
-      const key = idempotencyKeyOf(req.headers['idempotency-key']);
-      const result = await transactions.create(writeContext(user, req), body, key);
+    handler: async ({ body, write, idempotencyKey, res }) => {
+      const result = await transactions.create(write, body, idempotencyKey);
       if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-      res.status(result.status).json(result.body);
-      return undefined;
+      return result.body;
     },
   });
   // Registered before /transactions/:id so that "export" is not taken for an id.
@@ -58,7 +53,7 @@ export function registerTransactionRoutes(ctx: FeatureContext, transactions: Tra
           actorId: user.id,
           entityType: 'transaction',
           after: { format: query.format, from: query.from ?? null, to: query.to ?? null },
-          ...auditContext(req),
+          ...requestFacts(req),
         }),
       );
       runningExports++;
@@ -98,7 +93,7 @@ export function registerTransactionRoutes(ctx: FeatureContext, transactions: Tra
     params: uuidParam,
     body: transactionBody,
     responses: { 200: { description: 'The transaction', schema: transactionView }, 409: { description: 'An account involved is archived' } },
-    handler: ({ params, body, user, req }) => transactions.update(writeContext(user, req), params.id, body),
+    handler: ({ params, body, write }) => transactions.update(write, params.id, body),
   });
   ctx.registry.add({
     method: 'delete',
@@ -109,10 +104,7 @@ export function registerTransactionRoutes(ctx: FeatureContext, transactions: Tra
     params: uuidParam,
     status: 204,
     responses: { 204: { description: 'Deleted' }, 409: { description: 'An account involved is archived' } },
-    handler: async ({ params, user, req }) => {
-      await transactions.remove(writeContext(user, req), params.id);
-      return undefined;
-    },
+    handler: ({ params, write }) => transactions.remove(write, params.id),
   });
   ctx.registry.add({
     method: 'get',

@@ -1,13 +1,15 @@
 import type { Knex } from 'knex';
 import { lockAccounts, adjustBalance, type Account } from '../accounts/index.js';
-import type { AuditContext, AuditService } from '../audit/index.js';
+import type { AuditService } from '../audit/index.js';
+import { categoryKindForWrite } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, encodeCursor, isDateString, isUuid } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
-import { withIdempotency, type IdempotentResult } from '../shared/idempotency.js';
+import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { Decimal, formatAmount, MoneyError, parseAmount } from '../shared/money.js';
 import type { Outbox } from '../shared/outbox.js';
+import type { WriteContext } from '../shared/write-context.js';
 import { Entry, Transaction, TransactionVersion } from './transactions.model.js';
 import type { ListTransactionsQuery, TransactionInput, TransactionView } from './transactions.schemas.js';
 
@@ -16,17 +18,6 @@ export interface TransactionServiceDeps {
   clock: Clock;
   audit: AuditService;
   outbox: Outbox;
-}
-
-export interface Actor {
-  id: string;
-}
-
-/** Who did it and from where; `userId` owns the data (the actor, or a system job acting for them). */
-export interface WriteContext {
-  userId: string;
-  actorId: string | null;
-  audit: AuditContext;
 }
 
 export function toTransactionView(t: Transaction): TransactionView {
@@ -99,11 +90,10 @@ async function resolve(trx: Knex.Transaction, userId: string, input: Transaction
     }
   }
   if (input.categoryId) {
-    // KEY SHARE: a concurrent category delete (which locks the row FOR UPDATE) waits for us.
-    const cat = await trx('categories').where({ id: input.categoryId, user_id: userId }).forKeyShare().first('kind');
-    if (!cat) throw new NotFoundError('Category not found.');
-    if (cat.kind !== input.type) {
-      throw new ValidationError('The request is not valid.', [{ path: 'body.categoryId', message: `is an ${cat.kind} category; a ${input.type} needs an ${input.type} category` }]);
+    const kind = await categoryKindForWrite(trx, userId, input.categoryId);
+    if (!kind) throw new NotFoundError('Category not found.');
+    if (kind !== input.type) {
+      throw new ValidationError('The request is not valid.', [{ path: 'body.categoryId', message: `is an ${kind} category; a ${input.type} needs an ${input.type} category` }]);
     }
   }
   const postings: Posting[] =
@@ -198,15 +188,15 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
       before: before ? JSON.stringify(before) : null,
       after: after ? JSON.stringify(after) : null,
     });
-    await audit.record(trx, { action: `transaction.${action}`, actorId: wc.actorId, userId: wc.userId, entityType: 'transaction', entityId: id, before, after, ...wc.audit });
+    await audit.recordWrite(trx, wc, { action: `transaction.${action}`, entityType: 'transaction', entityId: id, before, after });
     const type = action === 'create' ? 'transaction.created' : action === 'update' ? 'transaction.updated' : 'transaction.deleted';
     await outbox.publish(trx, wc.userId, type, { transaction: after ?? before });
     for (const b of balances) await outbox.publish(trx, wc.userId, 'balance.updated', b);
   }
 
   /**
-   * Creates a transaction inside `trx` (exported through `ctx.services.ledger` for features that
-   * post on the user's behalf, e.g. recurring rules, which pass `recurringId`).
+   * Creates a transaction inside `trx`, for features that post on the user's behalf (recurring
+   * rules pass `recurringId`); the composition root hands the ledger service to them.
    */
   async function createInTrx(trx: Knex.Transaction, wc: WriteContext, input: TransactionInput, opts: { recurringId?: string | null } = {}): Promise<TransactionView> {
     const accounts = await lockAccounts(trx, wc.userId, [input.accountId, ...(input.toAccountId ? [input.toAccountId] : [])]);
@@ -265,16 +255,21 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
     return pairs.map((p) => p.after.id);
   }
 
+  /** Whether any transaction posts to the account (the accounts feature refuses to delete it then). */
+  async function accountHasTransactions(trx: Knex.Transaction, accountId: string): Promise<boolean> {
+    return (await trx('entries').where({ account_id: accountId }).first(trx.raw('1'))) !== undefined;
+  }
+
   return {
     createInTrx,
     uncategoriseInTrx,
+    accountHasTransactions,
 
     /** POST /transactions, guarded by the Idempotency-Key when given. */
     async create(wc: WriteContext, input: TransactionInput, idempotencyKey: string | undefined): Promise<IdempotentResult<TransactionView>> {
-      return withIdempotency<TransactionView>(db, clock, { userId: wc.userId, scope: 'POST /transactions', key: idempotencyKey, request: input }, async (trx) => ({
-        status: 201,
-        body: await createInTrx(trx, wc, input),
-      }));
+      return db.transaction((trx) =>
+        idempotent(trx, clock, { userId: wc.userId, scope: 'POST /transactions', key: idempotencyKey, request: input }, () => createInTrx(trx, wc, input)),
+      );
     },
 
     /** Replaces a transaction (PUT): the balances move from the old postings to the new ones. */

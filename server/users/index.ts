@@ -1,18 +1,19 @@
 import type { AuthService } from '../auth/index.js';
-import type { Feature } from '../shared/feature.js';
+import type { FeatureContext } from '../context.js';
 import { registerUsersRoutes } from './users.routes.js';
-import { createUsersService } from './users.service.js';
+import type { UsersService } from './users.service.js';
 
 export { User, toProfile, type Profile } from './users.model.js';
 export { currencyCode, timeZoneName, personName, profileSchema, isTimeZone } from './users.schemas.js';
-export { changeRole, createUsersService } from './users.service.js';
+export { changeRole, createUsersService, type UsersService } from './users.service.js';
 
-/** GET/PATCH /users/me and POST /users/me/password. Registers after auth (it uses `ctx.services.auth`). */
-export const usersFeature: Feature = {
-  name: 'users',
-  register(ctx) {
-    const auth = ctx.services.auth as AuthService | undefined;
-    if (!auth) throw new Error('the users feature needs the auth feature registered before it');
-    registerUsersRoutes(ctx, createUsersService({ db: ctx.db, clock: ctx.clock, audit: ctx.audit }), auth);
-  },
-};
+export interface UsersFeatureDeps {
+  users: UsersService;
+  /** The password change lives with the passwords it checks. */
+  auth: AuthService;
+}
+
+/** GET/PATCH /users/me and POST /users/me/password. */
+export function registerUsers(ctx: FeatureContext, deps: UsersFeatureDeps): void {
+  registerUsersRoutes(ctx, deps.users, deps.auth);
+}

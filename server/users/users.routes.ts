@@ -1,6 +1,6 @@
-import { auditContext } from '../audit/index.js';
+import { requestFacts } from '../shared/write-context.js';
 import type { AuthService } from '../auth/index.js';
-import type { FeatureContext } from '../shared/feature.js';
+import type { FeatureContext } from '../context.js';
 import type { createUsersService } from './users.service.js';
 import { changePasswordBody, profileSchema, updateProfileBody } from './users.schemas.js';
 
@@ -26,7 +26,7 @@ export function registerUsersRoutes(ctx: FeatureContext, users: ReturnType<typeo
     tags,
     body: updateProfileBody,
     responses: { 200: { description: 'Profile', schema: profileSchema } },
-    handler: async ({ body, user, req }) => users.updateProfile(user.id, body, auditContext(req)),
+    handler: ({ body, write }) => users.updateProfile(write, body),
   });
 
   r.add({
@@ -39,7 +39,7 @@ export function registerUsersRoutes(ctx: FeatureContext, users: ReturnType<typeo
     status: 204,
     responses: { 204: { description: 'Changed' } },
     handler: async ({ body, user, req }) => {
-      await auth.changePassword(user, body.currentPassword, body.newPassword, auditContext(req));
+      await auth.changePassword(user, body.currentPassword, body.newPassword, requestFacts(req));
     },
   });
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { AuditContext, AuditService } from '../audit/index.js';
+import type { AuditService } from '../audit/index.js';
+import type { WriteContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
 import type { Db } from '../shared/db.js';
 import { NotFoundError } from '../shared/errors.js';
@@ -20,7 +21,8 @@ export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock;
     },
 
     /** Changes name, currency or time zone; only these (role and email never change here). Audited with before/after. */
-    async updateProfile(userId: string, patch: ProfilePatch, rc: AuditContext): Promise<Profile> {
+    async updateProfile(write: WriteContext, patch: ProfilePatch): Promise<Profile> {
+      const userId = write.userId;
       return db.transaction(async (trx) => {
         const user = await User.query(trx).findById(userId).forUpdate();
         if (!user) throw new NotFoundError();
@@ -39,7 +41,7 @@ export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock;
         if (!Object.keys(changes).length) return toProfile(user);
         const updated = await User.query(trx)
           .patchAndFetchById(userId, { ...changes, updated_at: clock.now() } as Partial<User>);
-        await audit.record(trx, { action: 'user.profile_updated', actorId: userId, entityType: 'user', entityId: userId, before, after, ...rc });
+        await audit.recordWrite(trx, write, { action: 'user.profile_updated', entityType: 'user', entityId: userId, before, after });
         return toProfile(updated);
       });
     },
@@ -75,3 +77,5 @@ export async function changeRole(
     return { id: user.id, email: user.email, before: user.role, after: input.role };
   });
 }
+
+export type UsersService = ReturnType<typeof createUsersService>;

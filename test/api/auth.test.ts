@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
-import { createPasswordHasher, type AuthService } from '../../server/auth/index.js';
+import { createPasswordHasher } from '../../server/auth/index.js';
 import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, uniqueEmail } from '../helpers/users.js';
 
@@ -443,7 +443,7 @@ describe('failed-login limit', () => {
 describe('disabled users', () => {
   it('cannot log in or refresh, and their access tokens stop working at once', async () => {
     const u = await registerAndLogin(t);
-    const auth = t.app.ctx.services.auth as AuthService;
+    const auth = t.app.services!.auth;
     await auth.setDisabled(u.id, true, null);
     expect((await me(u.accessToken)).status).toBe(401);
     const loginRes = await login(u.email, u.password);

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import type { Feature } from '../../server/shared/feature.js';
+import type { RouteSet } from '../../server/context.js';
 import { startBareApp, type BareApp } from '../helpers/bare-app.js';
 
 /** A feature with routes that provoke each kind of failure the error middleware must render. */
-const probe: Feature = {
-  name: 'probe',
+const probe: RouteSet = {
   register({ registry, db }) {
     registry.add({
       method: 'post',
@@ -62,7 +61,7 @@ const probe: Feature = {
 
 let t: BareApp;
 beforeAll(async () => {
-  t = await startBareApp({ features: [probe], env: { CORS_ORIGINS: 'https://app.numina.test' } });
+  t = await startBareApp({ routes: [probe], env: { CORS_ORIGINS: 'https://app.numina.test' } });
 });
 afterAll(async () => {
   await t.stop();

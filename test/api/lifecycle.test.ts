@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Feature } from '../../server/shared/feature.js';
+import type { RouteSet } from '../../server/context.js';
 import { createDb, migrateLatest, migrateRollback } from '../../server/shared/db.js';
 import { startBareApp } from '../helpers/bare-app.js';
 import { testDatabaseUrl } from '../helpers/app.js';
@@ -11,8 +11,7 @@ describe('graceful shutdown', () => {
     const gate = new Promise<void>((r) => (release = r));
     let entered!: () => void;
     const inside = new Promise<void>((r) => (entered = r));
-    const slow: Feature = {
-      name: 'slow',
+    const slow: RouteSet = {
       register({ registry }) {
         registry.add({
           method: 'get',
@@ -29,7 +28,7 @@ describe('graceful shutdown', () => {
         });
       },
     };
-    const t = await startBareApp({ features: [slow] });
+    const t = await startBareApp({ routes: [slow] });
     const inflight = fetch(`${t.url}/slow`);
     await inside;
     const stopped = t.stop();
@@ -103,8 +102,7 @@ describe('overload', () => {
     const gate = new Promise<void>((r) => (release = r));
     let entered!: () => void;
     const inside = new Promise<void>((r) => (entered = r));
-    const hog: Feature = {
-      name: 'hog',
+    const hog: RouteSet = {
       register({ registry, db }) {
         registry.add({
           method: 'post',
@@ -134,7 +132,7 @@ describe('overload', () => {
         });
       },
     };
-    const t = await startBareApp({ features: [hog], env: { DATABASE_POOL_MAX: '1', DATABASE_ACQUIRE_TIMEOUT_MS: '300' } });
+    const t = await startBareApp({ routes: [hog], env: { DATABASE_POOL_MAX: '1', DATABASE_ACQUIRE_TIMEOUT_MS: '300' } });
     try {
       const held = fetch(`${t.url}/hog`, { method: 'POST' });
       await inside;

@@ -1,7 +1,7 @@
 import { chromium } from 'playwright-core';
 import { existsSync } from 'node:fs';
 import { toOpenApiPath } from '../../server/shared/http.js';
-import type { Feature } from '../../server/shared/feature.js';
+import type { RouteSet } from '../../server/context.js';
 import { startBareApp } from '../helpers/bare-app.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 
@@ -40,8 +40,7 @@ describe('OpenAPI document', () => {
 
 describe('route access declarations', () => {
   it('refuses to start when a route does not declare who may call it', async () => {
-    const careless: Feature = {
-      name: 'careless',
+    const careless: RouteSet = {
       register({ registry }) {
         registry.add({
           method: 'get',
@@ -54,7 +53,7 @@ describe('route access declarations', () => {
         });
       },
     };
-    await expect(startBareApp({ features: [careless] })).rejects.toThrow(/does not declare who may call it/);
+    await expect(startBareApp({ routes: [careless] })).rejects.toThrow(/does not declare who may call it/);
   });
 });
 

@@ -1,11 +1,10 @@
 import { z } from 'zod';
-import type { Feature } from '../../server/shared/feature.js';
+import type { RouteSet } from '../../server/context.js';
 import { startBareApp } from '../helpers/bare-app.js';
 import { startTestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
 
-const open: Feature = {
-  name: 'open',
+const open: RouteSet = {
   register({ registry }) {
     registry.add({
       method: 'get',
@@ -27,8 +26,8 @@ describe.each([
     const env = { RATE_LIMIT_IP_PER_MINUTE: '3', ...extra };
     const redis = extra.REDIS_URL ? new (await import('ioredis')).Redis(extra.REDIS_URL) : undefined;
     // Two instances on the same counters: the limit is shared, not per process.
-    const a = await startBareApp({ features: [open], env });
-    const b = await startBareApp({ features: [open], env });
+    const a = await startBareApp({ routes: [open], env });
+    const b = await startBareApp({ routes: [open], env });
     try {
       // Each test run starts clean: a fresh key space for this client address.
       await a.db('rate_limits').delete();

@@ -2,12 +2,10 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { z } from 'zod';
 import { createApp } from '../../server/app.js';
-import { authFeature } from '../../server/auth/index.js';
 import { runAdminRole } from '../../server/cli/admin-role.js';
 import { createDb, type Db } from '../../server/shared/db.js';
-import type { Feature } from '../../server/shared/feature.js';
+import type { RouteSet } from '../../server/context.js';
 import { createLogger } from '../../server/shared/logger.js';
-import { usersFeature } from '../../server/users/index.js';
 import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
 
@@ -145,8 +143,7 @@ describe('roles', () => {
   const created: { user: unknown; visibleInTransaction: boolean }[] = [];
   beforeAll(async () => {
     db = createDb(testDatabaseUrl(), 2);
-    const probe: Feature = {
-      name: 'admin-probe',
+    const probe: RouteSet = {
       register(ctx) {
         ctx.hooks.userCreated.push(async (trx, user) => {
           const row = await trx('users').where({ id: user.id }).first();
@@ -164,7 +161,7 @@ describe('roles', () => {
         });
       },
     };
-    const app = await createApp({ config: t.config, db, logger: createLogger('silent'), clock: t.clock, features: [authFeature, usersFeature, probe] });
+    const app = await createApp({ config: t.config, db, logger: createLogger('silent'), clock: t.clock, routes: [probe] });
     server = app.app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { createApp, type App } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/shared/config.js';
 import { createDb, type Db } from '../../server/shared/db.js';
-import type { Feature } from '../../server/shared/feature.js';
+import type { RouteSet } from '../../server/context.js';
 import { createLogger } from '../../server/shared/logger.js';
 import { closeServer, createHttpServer, listen, type HttpServer } from '../../server/shared/server.js';
 import { testDatabaseUrl } from './app.js';
@@ -24,7 +24,7 @@ export interface BareApp {
  * The real createApp with a chosen feature list (tests of the wiring itself: error mapping,
  * shutdown, access declarations), a log capture, and optionally another database URL.
  */
-export async function startBareApp(opts: { features?: Feature[]; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<BareApp> {
+export async function startBareApp(opts: { routes?: RouteSet[]; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<BareApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
@@ -42,7 +42,7 @@ export async function startBareApp(opts: { features?: Feature[]; env?: Record<st
   });
   const db = createDb(opts.databaseUrl ?? testDatabaseUrl(), config.databasePoolMax, config.databaseAcquireTimeoutMs);
   const redis = config.redisUrl ? new Redis(config.redisUrl) : undefined;
-  const app = await createApp({ config, db, logger: createLogger('info', sink), features: opts.features ?? [], redis });
+  const app = await createApp({ config, db, logger: createLogger('info', sink), bare: true, routes: opts.routes, redis });
   const server = createHttpServer(app.app, config);
   const port = await listen(server, 0, '127.0.0.1');
   return {

@@ -1,5 +1,4 @@
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import type { AuthService } from '../../server/auth/index.js';
 import { registerAndLogin } from '../helpers/users.js';
 import { io as ioClient } from 'socket.io-client';
 import { closeAllSockets, connect, connectError, connectLive, publish, type WireEvent } from './socket-helpers.js';
@@ -115,7 +114,7 @@ describe('revoked logins', () => {
   it('disconnects every socket of a user who is disabled', async () => {
     const user = await registerAndLogin(t);
     const socket = await connectLive(t, user.accessToken);
-    await (t.app.ctx.services.auth as AuthService).setDisabled(user.id, true, null);
+    await (t.app.services!.auth).setDisabled(user.id, true, null);
     expect(await socket.disconnected).toEqual({ reason: 'io server disconnect', ended: 'session_revoked' });
     expect((await connectError(t.url, { token: user.accessToken })).message).toBe('unauthorized');
   });

@@ -169,7 +169,7 @@ describe('event retention', () => {
 describe('scheduled prune', () => {
   it('deletes events beyond the retention on its own schedule', async () => {
     const server = http.createServer();
-    const realtime = await createRealtime(server, t.app, { pruneIntervalMs: 50, retentionMs: 7 * 24 * 3600_000 });
+    const realtime = await createRealtime(server, t.app.realtime!, { pruneIntervalMs: 50, retentionMs: 7 * 24 * 3600_000 });
     try {
       const user = await registerAndLogin(t);
       t.clock.set(new Date(Date.now() - 8 * 24 * 3600_000));
@@ -231,7 +231,7 @@ async function metric(name: string): Promise<number> {
 describe('back-pressure', () => {
   it('drops a client that stops reading, while the user\'s other socket and the API keep going', async () => {
     const server = http.createServer();
-    const realtime = await createRealtime(server, t.app, {
+    const realtime = await createRealtime(server, t.app.realtime!, {
       maxBufferedPackets: 20,
       maxBufferedBytes: 512 * 1024,
       fetchBatchSize: 50,
