@@ -96,7 +96,7 @@ export function registerAuthRoutes(ctx: FeatureContext, { auth, authenticate }: 
     tags,
     body: logoutBody,
     status: 204,
-    responses: { 204: { description: 'Logged out' } },
+    responses: { 204: { description: 'Logged out' }, 401: { description: 'Neither a valid bearer token nor a live refresh token' } },
     handler: async ({ body, req }) => {
       if (req.get('authorization')) {
         try {

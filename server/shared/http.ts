@@ -27,6 +27,8 @@ export interface ResponseSpec {
   schema?: ZodType;
   /** Content type of the body; JSON unless said. */
   contentType?: string;
+  /** Further representations of the same response (e.g. `?format=json` of a CSV download). */
+  alternatives?: { contentType: string; schema: ZodType }[];
 }
 
 interface BaseInput<P, Q, B> {
@@ -186,9 +188,12 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
       // An error a route declares without a body schema is, like every error here, a problem document.
       const schema = r.schema ?? (Number(status) >= 400 ? problemSchema : undefined);
       const contentType = r.contentType ?? (r.schema ? 'application/json' : 'application/problem+json');
-      responses[status] = schema ? { description: r.description, content: { [contentType]: { schema } } } : { description: r.description };
+      const content = schema ? { [contentType]: { schema }, ...Object.fromEntries((r.alternatives ?? []).map((a) => [a.contentType, { schema: a.schema }])) } : undefined;
+      responses[status] = content ? { description: r.description, content } : { description: r.description };
     }
-    const errorStatuses = [400, 429, ...(spec.access === 'public' ? [] : [401, 403]), ...(spec.path.includes(':') ? [404] : [])];
+    // 404 wherever an id comes in: in the path, or in the body of a signed-in write (another user's id is "not found").
+    const takesIds = spec.path.includes(':') || (spec.access !== 'public' && spec.body !== undefined);
+    const errorStatuses = [400, 429, ...(spec.access === 'public' ? [] : [401, 403]), ...(takesIds ? [404] : [])];
     for (const s of errorStatuses) {
       responses[String(s)] ??= {
         description: COMMON_ERRORS[s],

@@ -41,7 +41,12 @@ export function registerTransactionRoutes(ctx: FeatureContext, transactions: Tra
     tags,
     query: exportQuery,
     responses: {
-      200: { description: 'CSV with a header row (text/csv), or a JSON array', schema: z.string(), contentType: 'text/csv' },
+      200: {
+        description: 'CSV with a header row (text/csv), or a JSON array (`format=json`)',
+        schema: z.string(),
+        contentType: 'text/csv',
+        alternatives: [{ contentType: 'application/json', schema: z.array(transactionView) }],
+      },
       429: { description: 'Too many exports running on this instance (see Retry-After)' },
     },
     handler: async ({ query, user, req, res }) => {

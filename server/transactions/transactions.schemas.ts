@@ -88,8 +88,9 @@ export const historyView = z
         at: z.string(),
         action: z.enum(['create', 'update', 'delete']),
         actorId: z.string().nullable(),
-        before: transactionView.nullable(),
-        after: transactionView.nullable(),
+        // A union, not .nullable(): on a named component that renders as allOf[$ref, null], which no null matches.
+        before: z.union([transactionView, z.null()]),
+        after: z.union([transactionView, z.null()]),
       }),
     ),
   })

@@ -3,12 +3,18 @@ import { loadConfig, type Config } from '../../server/shared/config.js';
 import { manualClock } from '../../server/shared/clock.js';
 import { createLogger } from '../../server/shared/logger.js';
 import { startInstance, type Running } from '../../server/runtime.js';
+import { openApiDocument } from '../../server/system/system.routes.js';
+import { createContractChecker } from './contract.js';
 
 export interface TestApp extends Running {
   config: Config;
   clock: ReturnType<typeof manualClock>;
-  /** fetch against this app; JSON body when `json` is given; bearer token when `token` is. */
-  api(path: string, init?: RequestInit & { json?: unknown; token?: string }): Promise<Response>;
+  /**
+   * fetch against this app; JSON body when `json` is given; bearer token when `token` is. Every
+   * response is checked against /openapi.json (documented status, body matching its schema): a
+   * drift throws, failing the test. `unchecked: true` skips that for deliberately odd requests.
+   */
+  api(path: string, init?: RequestInit & { json?: unknown; token?: string; unchecked?: boolean }): Promise<Response>;
 }
 
 /** This run's database (made by global-setup). */
@@ -39,12 +45,22 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { clo
   });
   const clock = manualClock(opts.clock);
   const running = await startInstance(config, createLogger(config.logLevel), { clock, migrate: false });
-  const api: TestApp['api'] = (path, init = {}) => {
-    const { json, token, headers, ...rest } = init;
+  const contract = createContractChecker(openApiDocument(running.app.registry) as unknown as Parameters<typeof createContractChecker>[0]);
+  const api: TestApp['api'] = async (path, init = {}) => {
+    const { json, token, headers, unchecked, ...rest } = init;
     const h = new Headers(headers);
     if (json !== undefined) h.set('content-type', 'application/json');
     if (token) h.set('authorization', `Bearer ${token}`);
-    return fetch(running.url + path, { ...rest, headers: h, body: json !== undefined ? JSON.stringify(json) : rest.body });
+    const res = await fetch(running.url + path, { ...rest, headers: h, body: json !== undefined ? JSON.stringify(json) : rest.body });
+    if (!unchecked) {
+      // Only JSON bodies are read here; a download (attachment) stays the test's to read, or not.
+      const type = res.headers.get('content-type');
+      const download = /attachment/.test(res.headers.get('content-disposition') ?? '');
+      const body = type && /json/.test(type) && !download ? await res.clone().text() : '';
+      const problem = contract.check(rest.method ?? 'GET', path, res.status, type, body);
+      if (problem) throw new Error(`response drifts from /openapi.json: ${problem}`);
+    }
+    return res;
   };
   return { ...running, config, clock, api };
 }
