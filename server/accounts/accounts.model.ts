@@ -1,6 +1,9 @@
 import { Model } from 'objection';
 
 /** An account row. Money columns are NUMERIC and come back from pg as strings; they stay strings. */
+export const ACCOUNT_TYPES = ['bank', 'cash', 'credit', 'investment'] as const;
+export type AccountType = (typeof ACCOUNT_TYPES)[number];
+
 export class Account extends Model {
   static tableName = 'accounts';
 
@@ -22,7 +25,7 @@ export class Account extends Model {
       id: { type: 'string', format: 'uuid' },
       user_id: { type: 'string', format: 'uuid' },
       name: { type: 'string', minLength: 1, maxLength: 100 },
-      type: { type: 'string', enum: ['bank', 'cash', 'credit', 'investment'] },
+      type: { type: 'string', enum: [...ACCOUNT_TYPES] },
       currency: { type: 'string', pattern: '^[A-Z]{3}$' },
       opening_balance: { type: 'string' },
       balance: { type: 'string' },
@@ -31,5 +34,3 @@ export class Account extends Model {
   };
 }
 
-export const ACCOUNT_TYPES = ['bank', 'cash', 'credit', 'investment'] as const;
-export type AccountType = (typeof ACCOUNT_TYPES)[number];

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { AuditService } from '../audit/index.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeCursor, encodeCursor, isIsoInstant, isUuid } from '../shared/cursor.js';
+import { decodeCursor, isIsoInstant, isUuid, keysetPage, type KeysetPage } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { formatAmount, type Decimal } from '../shared/money.js';
@@ -85,18 +85,14 @@ export function createAccountService({ db, clock, audit, hasTransactions }: Acco
     },
 
     /** The user's accounts with balances, oldest first, keyset-paginated on (created_at, id). */
-    async list(userId: string, q: { limit: number; cursor?: string; archived?: 'true' | 'false' }): Promise<{ data: AccountView[]; nextCursor: string | null }> {
+    async list(userId: string, q: { limit: number; cursor?: string; archived?: 'true' | 'false' }): Promise<KeysetPage<AccountView>> {
       const query = Account.query(db).where('user_id', userId).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(q.limit + 1);
       if (q.archived) query.where('archived', q.archived === 'true');
       if (q.cursor) {
         const [at, id] = decodeCursor(q.cursor, [isIsoInstant, isUuid]);
         query.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [at, id]);
       }
-      const rows = await query;
-      const more = rows.length > q.limit;
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return { data: page.map(toAccountView), nextCursor: more && last ? encodeCursor([new Date(last.created_at).toISOString(), last.id]) : null };
+      return keysetPage(await query, q.limit, toAccountView, (a) => [new Date(a.created_at).toISOString(), a.id]);
     },
 
     async get(userId: string, id: string): Promise<AccountView> {

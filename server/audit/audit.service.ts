@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { Clock } from '../shared/clock.js';
 import type { WriteContext } from '../shared/write-context.js';
 import { sha256Hex as sha256 } from '../shared/hash.js';
-import { decodeCursor, encodeCursor, isDigits } from '../shared/cursor.js';
+import { decodeCursor, isDigits, keysetPage, type KeysetPage } from '../shared/cursor.js';
 import { AuditLog } from './audit.model.js';
 import type { AuditLogsQuery } from './audit.schemas.js';
 
@@ -189,7 +189,7 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
 }
 
 /** A page of audit entries, newest first; `userId` (when set) keeps one user's entries. */
-export async function listAuditEntries(db: Knex, query: AuditLogsQuery): Promise<{ data: AuditView[]; nextCursor: string | null }> {
+export async function listAuditEntries(db: Knex, query: AuditLogsQuery): Promise<KeysetPage<AuditView>> {
   const q = AuditLog.query(db).orderBy('seq', 'desc').limit(query.limit + 1);
   if (query.userId) q.where('user_id', query.userId);
   if (query.from) q.where('at', '>=', new Date(query.from));
@@ -200,9 +200,5 @@ export async function listAuditEntries(db: Knex, query: AuditLogsQuery): Promise
     const [seq] = decodeCursor(query.cursor, [isDigits]);
     q.where('seq', '<', seq);
   }
-  const rows = await q;
-  const more = rows.length > query.limit;
-  const pageRows = rows.slice(0, query.limit);
-  const last = pageRows[pageRows.length - 1];
-  return { data: pageRows.map(toAuditView), nextCursor: more && last ? encodeCursor([String(last.seq)]) : null };
+  return keysetPage(await q, query.limit, toAuditView, (r) => [String(r.seq)]);
 }

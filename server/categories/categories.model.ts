@@ -20,7 +20,7 @@ export class Category extends Model {
       id: { type: 'string', format: 'uuid' },
       user_id: { type: 'string', format: 'uuid' },
       name: { type: 'string', minLength: 1, maxLength: 60 },
-      kind: { type: 'string', enum: ['income', 'expense'] },
+      kind: { type: 'string', enum: [...CATEGORY_KINDS] },
     },
   };
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { AuditService } from '../audit/index.js';
 import type { WriteContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeCursor, encodeCursor } from '../shared/cursor.js';
+import { decodeCursor, keysetPage, type KeysetPage } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { Category, type CategoryKind } from './categories.model.js';
@@ -60,18 +60,14 @@ export async function categoryKindForWrite(trx: Knex.Transaction, userId: string
 export function createCategoryService({ db, clock, audit, uncategorise }: CategoryServiceDeps) {
   return {
     /** Sorted by name (case-insensitive); the cursor is the last name, unique per user. */
-    async list(userId: string, q: { limit: number; cursor?: string; kind?: CategoryKind }): Promise<{ data: CategoryView[]; nextCursor: string | null }> {
+    async list(userId: string, q: { limit: number; cursor?: string; kind?: CategoryKind }): Promise<KeysetPage<CategoryView>> {
       const query = Category.query(db).where('user_id', userId).orderByRaw('lower(name)').limit(q.limit + 1);
       if (q.kind) query.where('kind', q.kind);
       if (q.cursor) {
         const [after] = decodeCursor(q.cursor, [(v) => v.length <= 200]);
         query.whereRaw('lower(name) > ?', [after]);
       }
-      const rows = await query;
-      const more = rows.length > q.limit;
-      const pageRows = rows.slice(0, q.limit);
-      const last = pageRows[pageRows.length - 1];
-      return { data: pageRows.map(toCategoryView), nextCursor: more && last ? encodeCursor([last.name.toLowerCase()]) : null };
+      return keysetPage(await query, q.limit, toCategoryView, (c) => [c.name.toLowerCase()]);
     },
 
     async get(userId: string, id: string): Promise<CategoryView> {

@@ -31,3 +31,19 @@ export const isDateString = (v: string): boolean => {
 };
 export const isDigits = (v: string): boolean => /^\d{1,19}$/.test(v);
 export const isIsoInstant = (v: string): boolean => /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(v) && !Number.isNaN(Date.parse(v));
+
+/** A page of a keyset list: the items and the cursor of the next page (null on the last one). */
+export interface KeysetPage<V> {
+  data: V[];
+  nextCursor: string | null;
+}
+
+/**
+ * Turns rows fetched with `LIMIT limit + 1` into a page: the extra row only says that there is
+ * more, and the next cursor is the sort key of the last row shown.
+ */
+export function keysetPage<R, V>(rows: R[], limit: number, view: (row: R) => V, key: (row: R) => readonly (string | number)[]): KeysetPage<V> {
+  const shown = rows.slice(0, limit);
+  const last = shown[shown.length - 1];
+  return { data: shown.map(view), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null };
+}

@@ -86,12 +86,25 @@ export const amountSchema = z
   .regex(AMOUNT_RE, 'must be a decimal string like "12.34"')
   .meta({ description: 'Decimal string, exact; never a JSON number', example: '12.34' });
 
+/**
+ * The one "positive amount" rule: exactly representable in `currency` and greater than zero.
+ * Throws MoneyError (the caller turns it into a 400 naming the field).
+ */
+export function parsePositiveAmount(value: string, currency: string): Decimal {
+  const d = parseAmount(value, currency);
+  if (d.lte(0)) throw new MoneyError('must be greater than zero');
+  return d;
+}
+
+/** zod: a positive money string's shape (precision against the currency comes later, with parsePositiveAmount). */
+export const positiveAmountSchema = amountSchema.refine((v) => new Decimal(v).gt(0), 'must be greater than zero');
+
 /** zod refinement helper: adds an issue at `path` when `amount` does not fit `currency`. */
 export function checkAmount(ctx: z.RefinementCtx, amount: string | undefined, currency: string | undefined, path: (string | number)[], opts: { positive?: boolean } = {}): void {
   if (amount === undefined || currency === undefined || !isCurrency(currency)) return;
   try {
-    const d = parseAmount(amount, currency);
-    if (opts.positive && d.lte(0)) ctx.addIssue({ code: 'custom', path, message: 'must be greater than zero' });
+    if (opts.positive) parsePositiveAmount(amount, currency);
+    else parseAmount(amount, currency);
   } catch (e) {
     ctx.addIssue({ code: 'custom', path, message: (e as Error).message });
   }

@@ -2,6 +2,8 @@ import { Model } from 'objection';
 
 export const TRANSACTION_TYPES = ['income', 'expense', 'transfer'] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+export const VERSION_ACTIONS = ['create', 'update', 'delete'] as const;
+export type VersionAction = (typeof VERSION_ACTIONS)[number];
 
 /** The header of a ledger transaction: what the user entered. NUMERIC columns stay strings. */
 export class Transaction extends Model {
@@ -29,7 +31,7 @@ export class Transaction extends Model {
     properties: {
       id: { type: 'string', format: 'uuid' },
       user_id: { type: 'string', format: 'uuid' },
-      type: { type: 'string', enum: ['income', 'expense', 'transfer'] },
+      type: { type: 'string', enum: [...TRANSACTION_TYPES] },
       account_id: { type: 'string', format: 'uuid' },
       currency: { type: 'string', pattern: '^[A-Z]{3}$' },
       amount: { type: 'string' },
@@ -76,7 +78,7 @@ export class TransactionVersion extends Model {
   transaction_id!: string;
   user_id!: string;
   version!: number;
-  action!: 'create' | 'update' | 'delete';
+  action!: VersionAction;
   actor_id!: string | null;
   at!: Date;
   before!: unknown;
@@ -89,7 +91,7 @@ export class TransactionVersion extends Model {
       transaction_id: { type: 'string', format: 'uuid' },
       user_id: { type: 'string', format: 'uuid' },
       version: { type: 'integer', minimum: 1 },
-      action: { type: 'string', enum: ['create', 'update', 'delete'] },
+      action: { type: 'string', enum: [...VERSION_ACTIONS] },
       actor_id: { type: ['string', 'null'] },
     },
   };

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { isoDate, listQuery } from '../shared/http.js';
-import { amountSchema } from '../shared/money.js';
-import { TRANSACTION_TYPES } from './transactions.model.js';
-
-const positiveAmount = amountSchema.refine((v) => !v.startsWith('-') && !/^0(\.0*)?$/.test(v), 'must be greater than zero');
+import { positiveAmountSchema as positiveAmount } from '../shared/money.js';
+import { TRANSACTION_TYPES, VERSION_ACTIONS } from './transactions.model.js';
 
 /**
  * POST and PUT body. Shape rules live here; rules that need the accounts (currency precision,
@@ -86,7 +84,7 @@ export const historyView = z
       z.object({
         version: z.number().int(),
         at: z.string(),
-        action: z.enum(['create', 'update', 'delete']),
+        action: z.enum(VERSION_ACTIONS),
         actorId: z.string().nullable(),
         // A union, not .nullable(): on a named component that renders as allOf[$ref, null], which no null matches.
         before: z.union([transactionView, z.null()]),

@@ -3,14 +3,14 @@ import { lockAccounts, adjustBalance, type Account } from '../accounts/index.js'
 import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeCursor, encodeCursor, isDateString, isUuid } from '../shared/cursor.js';
+import { decodeCursor, isDateString, isUuid, keysetPage, type KeysetPage } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
-import { Decimal, formatAmount, MoneyError, parseAmount } from '../shared/money.js';
+import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
 import type { Outbox } from '../shared/outbox.js';
 import type { WriteContext } from '../shared/write-context.js';
-import { Entry, Transaction, TransactionVersion } from './transactions.model.js';
+import { Entry, Transaction, TransactionVersion, type VersionAction } from './transactions.model.js';
 import type { ListTransactionsQuery, TransactionInput, TransactionView } from './transactions.schemas.js';
 
 export interface TransactionServiceDeps {
@@ -41,9 +41,7 @@ export function toTransactionView(t: Transaction): TransactionView {
 
 function money(value: string, currency: string, path: string): Decimal {
   try {
-    const d = parseAmount(value, currency);
-    if (d.lte(0)) throw new MoneyError('must be greater than zero');
-    return d;
+    return parsePositiveAmount(value, currency);
   } catch (e) {
     if (e instanceof MoneyError) throw new ValidationError('The request is not valid.', [{ path, message: e.message }]);
     throw e;
@@ -172,7 +170,7 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
     trx: Knex.Transaction,
     wc: WriteContext,
     id: string,
-    action: 'create' | 'update' | 'delete',
+    action: VersionAction,
     before: TransactionView | null,
     after: TransactionView | null,
     balances: BalanceChange[],
@@ -321,7 +319,7 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
     },
 
     /** Newest first, keyset-paginated on (date desc, id desc). */
-    async list(userId: string, q: ListTransactionsQuery): Promise<{ data: TransactionView[]; nextCursor: string | null }> {
+    async list(userId: string, q: ListTransactionsQuery): Promise<KeysetPage<TransactionView>> {
       const query = Transaction.query(db).where('user_id', userId);
       if (q.accountId) {
         const acc = q.accountId;
@@ -337,10 +335,7 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
         query.whereRaw('(date, id) < (?::date, ?::uuid)', [date, id]);
       }
       const rows = await query.orderBy([{ column: 'date', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit + 1);
-      const more = rows.length > q.limit;
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return { data: page.map(toTransactionView), nextCursor: more && last ? encodeCursor([last.date, last.id]) : null };
+      return keysetPage(rows, q.limit, toTransactionView, (t) => [t.date, t.id]);
     },
 
     /** Every version, oldest first; readable after delete. 404 when none is the user's. */

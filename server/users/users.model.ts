@@ -1,6 +1,9 @@
 import { Model } from 'objection';
 
 /** A user row. Credentials columns are read by the auth feature only and never leave the server. */
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
 export class User extends Model {
   static tableName = 'users';
 
@@ -26,7 +29,7 @@ export class User extends Model {
       id: { type: 'string', format: 'uuid' },
       email: { type: 'string', maxLength: 254 },
       name: { type: ['string', 'null'], maxLength: 200 },
-      role: { type: 'string', enum: ['user', 'admin'] },
+      role: { type: 'string', enum: [...ROLES] },
       disabled: { type: 'boolean' },
       currency: { type: 'string', pattern: '^[A-Z]{3}$' },
       time_zone: { type: 'string' },
@@ -45,7 +48,7 @@ export interface Profile {
   name: string | null;
   currency: string;
   timeZone: string;
-  role: 'user' | 'admin';
+  role: Role;
   twoFactorEnabled: boolean;
   createdAt: string;
 }
