@@ -1,19 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
+import { registerAndLogin } from '../helpers/users.js';
 import { createAccount, createTransaction, expectProblem, postTransaction } from '../helpers/ledger.js';
 
-let t: TestApp;
-let alice: TestUser;
-let bob: TestUser;
-beforeAll(async () => {
-  t = await startTestApp();
-  alice = await registerAndLogin(t);
-  bob = await registerAndLogin(t);
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
+const [alice, bob] = useUsers(t, 2);
 
 describe('POST /accounts', () => {
   it('creates an account whose balance starts at the opening balance, with the currency precision', async () => {

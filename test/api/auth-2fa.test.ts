@@ -1,13 +1,7 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { registerAndLogin, totpCode, type TestUser } from '../helpers/users.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 const STEP = 30_000;
 const post = (path: string, token: string | undefined, json: unknown) => t.api(path, { method: 'POST', token, json });

@@ -1,16 +1,10 @@
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { createPasswordHasher } from '../../server/auth/index.js';
-import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
+import { startTestApp, testDatabaseUrl, useTestApp } from '../helpers/app.js';
 import { registerAndLogin, uniqueEmail } from '../helpers/users.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 const strong = () => `Violet-otter-${Math.random().toString(36).slice(2, 10)}-lamp`;
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');

@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { up as backfill } from '../../migrations/20261125002500_backfill_default_categories.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
+import { registerAndLogin } from '../helpers/users.js';
 import { categoryNamed, createAccount, createTransaction, expectProblem, postTransaction } from '../helpers/ledger.js';
 
-let t: TestApp;
-let alice: TestUser;
-let bob: TestUser;
-beforeAll(async () => {
-  t = await startTestApp();
-  alice = await registerAndLogin(t);
-  bob = await registerAndLogin(t);
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
+const [alice, bob] = useUsers(t, 2);
 
 type Cat = { id: string; name: string; kind: string };
 

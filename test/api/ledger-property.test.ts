@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 import { Decimal } from '../../server/shared/money.js';
 import { checkLedger } from '../../server/transactions/index.js';
 import { balanceOf, createAccount, type Json } from '../helpers/ledger.js';
@@ -11,15 +10,8 @@ import { balanceOf, createAccount, type Json } from '../helpers/ledger.js';
  * simple model computes, the database's stored balances equal opening + Σ entries, and each
  * transaction's entries are exactly its legs (checkLedger).
  */
-let t: TestApp;
-let u: TestUser;
-beforeAll(async () => {
-  t = await startTestApp();
-  u = await registerAndLogin(t);
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
+const [u] = useUsers(t, 1);
 
 const TYPES = ['income', 'expense', 'transfer'] as const;
 const money = (cents: number) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;

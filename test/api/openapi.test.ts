@@ -3,15 +3,9 @@ import { existsSync } from 'node:fs';
 import { toOpenApiPath } from '../../server/shared/http.js';
 import type { RouteSet } from '../../server/context.js';
 import { startBareApp } from '../helpers/bare-app.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 describe('OpenAPI document', () => {
   it('is OpenAPI 3.1 and describes every registered route', async () => {

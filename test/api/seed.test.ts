@@ -1,14 +1,8 @@
 import { seedDemo } from '../../seeds/demo.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { uniqueEmail } from '../helpers/users.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 describe('demo seed', () => {
   it('creates a demo user whose balances add up, and refuses to run twice for the same email', async () => {

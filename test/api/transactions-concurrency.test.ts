@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { Decimal } from '../../server/shared/money.js';
 import { checkLedger } from '../../server/transactions/index.js';
 import { balanceOf, createAccount, createTransaction, expectProblem, postTransaction, type Json } from '../helpers/ledger.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 describe('concurrent writes', () => {
   it('100 concurrent writes on one account over HTTP end at the exact balance, with no 5xx', async () => {

@@ -6,16 +6,10 @@ import { runAdminRole } from '../../server/cli/admin-role.js';
 import { createDb, type Db } from '../../server/shared/db.js';
 import type { RouteSet } from '../../server/context.js';
 import { createLogger } from '../../server/shared/logger.js';
-import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
+import { testDatabaseUrl, useTestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 const me = (token: string) => t.api('/users/me', { token });
 const patchMe = (token: string, json: unknown) => t.api('/users/me', { method: 'PATCH', token, json });

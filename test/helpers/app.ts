@@ -5,6 +5,7 @@ import { createLogger } from '../../server/shared/logger.js';
 import { startInstance, type Running } from '../../server/runtime.js';
 import { openApiDocument } from '../../server/system/system.routes.js';
 import { createContractChecker } from './contract.js';
+import { registerAndLogin, type TestUser } from './users.js';
 
 export interface TestApp extends Running {
   config: Config;
@@ -63,4 +64,44 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { clo
     return res;
   };
   return { ...running, config, clock, api };
+}
+
+/**
+ * A stand-in that forwards to the value `get()` returns once it exists: lets a test file declare
+ * `const t = useTestApp()` at the top while the app itself starts in beforeAll.
+ */
+function late<T extends object>(get: () => T | undefined, what: string): T {
+  return new Proxy({} as T, {
+    get(_target, key) {
+      const value = get();
+      if (!value) throw new Error(`${what} is used before beforeAll started it`);
+      // Returned as is, not bound: a value may be a callable with properties (a knex instance).
+      return Reflect.get(value, key, value) as unknown;
+    },
+    has: (_target, key) => Reflect.has(get() ?? {}, key),
+  });
+}
+
+/**
+ * The app for one test file: started in beforeAll (env and clock as for startTestApp), stopped in
+ * afterAll. Replaces the start/stop preamble every file used to copy.
+ */
+export function useTestApp(env: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>) = {}, opts: { clock?: Date } = {}): TestApp {
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    app = await startTestApp(typeof env === 'function' ? await env() : env, opts);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+  return late(() => app, 'the test app');
+}
+
+/** `count` users registered and logged in through the API in beforeAll (after the app started). */
+export function useUsers(t: TestApp, count: number): TestUser[] {
+  const users: (TestUser | undefined)[] = Array.from({ length: count }, () => undefined);
+  beforeAll(async () => {
+    for (let i = 0; i < count; i++) users[i] = await registerAndLogin(t);
+  });
+  return users.map((_, i) => late(() => users[i], `test user ${i + 1}`));
 }
