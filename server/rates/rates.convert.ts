@@ -1,0 +1,128 @@
+import { DateTime } from 'luxon';
+import { Decimal } from '../shared/money.js';
+
+/**
+ * The one rule for turning an amount in one currency into another, as a pure function of the
+ * stored rates (no database here, so it is unit-testable and shared by the single conversion and
+ * the report series):
+ *
+ * On a date D the rate F→T is, in this order of preference:
+ *   1. the latest stored F→T (direct) or T→F (inverse, used as 1/rate) dated on or before D —
+ *      whichever of the two is more recent (direct on a tie);
+ *   2. only when neither exists: through one common base C (F→C then C→T, each leg direct or
+ *      inverse as above), choosing the C whose older leg is the most recent (then alphabetical);
+ *   3. otherwise there is no rate: the caller reports it as missing. A missing rate is never 1.
+ *
+ * Derived rates (inverse, cross) carry 30 significant digits, far below a minor unit for any
+ * amount the ledger can hold; stored rates are used exactly.
+ */
+
+export interface RatePoint {
+  date: string;
+  rate: Decimal;
+}
+
+/** Stored rates by pair (`BASE/QUOTE`), each list sorted by date ascending. */
+export type PairRows = Map<string, RatePoint[]>;
+
+export interface MissingRate {
+  from: string;
+  to: string;
+  date: string;
+}
+
+/** The effective rate from `currency` to the series' target on every day of [start, end]; null = no rate. */
+export interface RateSegment {
+  currency: string;
+  start: string;
+  end: string;
+  rate: Decimal | null;
+}
+
+const ONE = new Decimal(1);
+const DERIVED_DIGITS = 30;
+
+export const pairKey = (base: string, quote: string): string => `${base}/${quote}`;
+
+function latestOnOrBefore(points: RatePoint[] | undefined, date: string): RatePoint | undefined {
+  if (!points || points.length === 0 || points[0].date > date) return undefined;
+  let lo = 0;
+  let hi = points.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (points[mid].date <= date) lo = mid;
+    else hi = mid - 1;
+  }
+  return points[lo];
+}
+
+interface Leg {
+  rate: Decimal;
+  date: string;
+}
+
+function legAt(rows: PairRows, from: string, to: string, date: string): Leg | null {
+  const direct = latestOnOrBefore(rows.get(pairKey(from, to)), date);
+  const inverse = latestOnOrBefore(rows.get(pairKey(to, from)), date);
+  if (direct && (!inverse || direct.date >= inverse.date)) return { rate: direct.rate, date: direct.date };
+  if (inverse) return { rate: ONE.div(inverse.rate).toSignificantDigits(DERIVED_DIGITS), date: inverse.date };
+  return null;
+}
+
+/** Currencies that have a stored pair (either way) with both `from` and `to`. */
+export function pivotsFor(pairs: readonly [string, string][], from: string, to: string): string[] {
+  const partners = (c: string) => new Set(pairs.flatMap(([b, q]) => (b === c ? [q] : q === c ? [b] : [])));
+  const withFrom = partners(from);
+  const withTo = partners(to);
+  return [...withFrom].filter((c) => c !== from && c !== to && withTo.has(c)).sort();
+}
+
+/** The rate from → to on `date` under the rule above, or null when there is none. */
+export function rateAt(rows: PairRows, pivots: readonly string[], from: string, to: string, date: string): Decimal | null {
+  if (from === to) return ONE;
+  const direct = legAt(rows, from, to, date);
+  if (direct) return direct.rate;
+  let best: { fresh: string; rate: Decimal } | null = null;
+  for (const c of pivots) {
+    const a = legAt(rows, from, c, date);
+    const b = a && legAt(rows, c, to, date);
+    if (!a || !b) continue;
+    const fresh = a.date < b.date ? a.date : b.date;
+    if (!best || fresh > best.fresh) best = { fresh, rate: a.rate.times(b.rate).toSignificantDigits(DERIVED_DIGITS) };
+  }
+  return best?.rate ?? null;
+}
+
+const dayBefore = (date: string): string => DateTime.fromISO(date, { zone: 'utc' }).minus({ days: 1 }).toISODate()!;
+
+/**
+ * The effective rate from `from` to `to` over [start, end] as a step function: one segment per
+ * run of days with the same rate. The rate can only change on a date some relevant pair has a row,
+ * so the work is proportional to the stored rates, not to the days.
+ */
+export function segmentsFor(rows: PairRows, pivots: readonly string[], from: string, to: string, start: string, end: string): RateSegment[] {
+  const relevant = [pairKey(from, to), pairKey(to, from), ...pivots.flatMap((c) => [pairKey(from, c), pairKey(c, from), pairKey(c, to), pairKey(to, c)])];
+  const changes = new Set<string>([start]);
+  for (const key of relevant) for (const p of rows.get(key) ?? []) if (p.date > start && p.date <= end) changes.add(p.date);
+  const dates = [...changes].sort();
+  const out: RateSegment[] = [];
+  for (let i = 0; i < dates.length; i++) {
+    const rate = rateAt(rows, pivots, from, to, dates[i]);
+    const last = out[out.length - 1];
+    if (last && (last.rate === null ? rate === null : rate !== null && last.rate.eq(rate))) continue;
+    if (last) last.end = dayBefore(dates[i]);
+    out.push({ currency: from, start: dates[i], end, rate });
+  }
+  return out;
+}
+
+/** Keeps one entry per (from, to) pair, the earliest date (the contract's `missingRates` shape), sorted. */
+export function dedupeMissing(missing: Iterable<MissingRate>): MissingRate[] {
+  const byPair = new Map<string, MissingRate>();
+  for (const m of missing) {
+    const key = pairKey(m.from, m.to);
+    const seen = byPair.get(key);
+    if (!seen || m.date < seen.date) byPair.set(key, { from: m.from, to: m.to, date: m.date });
+  }
+  return [...byPair.values()].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+}
