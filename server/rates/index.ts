@@ -4,8 +4,8 @@ import { createRatesService, type RatesService } from './rates.service.js';
 
 export { createRatesService, toRateView } from './rates.service.js';
 export type { RatesService, RatesServiceDeps, RatesWriteContext, Conversion, RateSeries } from './rates.service.js';
-export { dedupeMissing } from './rates.convert.js';
-export type { MissingRate, RateSegment } from './rates.convert.js';
+export { dedupeMissing, applyRate } from './rates.convert.js';
+export type { MissingRate, Rate, RateSegment } from './rates.convert.js';
 export { importEcbCsv, parseEcbCsv, EcbImportError } from './rates.import.js';
 export type { EcbImportResult } from './rates.import.js';
 export { ExchangeRate } from './rates.model.js';

@@ -13,8 +13,10 @@ import { Decimal } from '../shared/money.js';
  *      inverse as above), choosing the C whose older leg is the most recent (then alphabetical);
  *   3. otherwise there is no rate: the caller reports it as missing. A missing rate is never 1.
  *
- * Derived rates (inverse, cross) carry 30 significant digits, far below a minor unit for any
- * amount the ledger can hold; stored rates are used exactly.
+ * A rate is kept as an exact fraction num/den of stored rates (direct: r/1, inverse: 1/r, cross:
+ * the product of two legs), and an amount is converted as amount × num / den. Dividing last keeps
+ * a conversion exact whenever the true result terminates: 80.25 USD at EUR→USD 1.2 is exactly
+ * 66.875 EUR (half-even: 66.88), where a rounded reciprocal 0.8333… would give 66.8749… (66.87).
  */
 
 export interface RatePoint {
@@ -31,16 +33,28 @@ export interface MissingRate {
   date: string;
 }
 
+/** An exact rate: 1 unit of the source currency = num / den units of the target. */
+export interface Rate {
+  num: Decimal;
+  den: Decimal;
+}
+
 /** The effective rate from `currency` to the series' target on every day of [start, end]; null = no rate. */
 export interface RateSegment {
   currency: string;
   start: string;
   end: string;
-  rate: Decimal | null;
+  rate: Rate | null;
 }
 
 const ONE = new Decimal(1);
-const DERIVED_DIGITS = 30;
+
+/** amount × num / den, exact to 60 significant digits (exact whenever the result terminates). */
+export function applyRate(amount: Decimal, rate: Rate): Decimal {
+  return amount.times(rate.num).div(rate.den);
+}
+
+const sameRate = (a: Rate | null, b: Rate | null): boolean => (a === null || b === null ? a === b : a.num.eq(b.num) && a.den.eq(b.den));
 
 export const pairKey = (base: string, quote: string): string => `${base}/${quote}`;
 
@@ -56,16 +70,15 @@ function latestOnOrBefore(points: RatePoint[] | undefined, date: string): RatePo
   return points[lo];
 }
 
-interface Leg {
-  rate: Decimal;
+interface Leg extends Rate {
   date: string;
 }
 
 function legAt(rows: PairRows, from: string, to: string, date: string): Leg | null {
   const direct = latestOnOrBefore(rows.get(pairKey(from, to)), date);
   const inverse = latestOnOrBefore(rows.get(pairKey(to, from)), date);
-  if (direct && (!inverse || direct.date >= inverse.date)) return { rate: direct.rate, date: direct.date };
-  if (inverse) return { rate: ONE.div(inverse.rate).toSignificantDigits(DERIVED_DIGITS), date: inverse.date };
+  if (direct && (!inverse || direct.date >= inverse.date)) return { num: direct.rate, den: ONE, date: direct.date };
+  if (inverse) return { num: ONE, den: inverse.rate, date: inverse.date };
   return null;
 }
 
@@ -78,17 +91,17 @@ export function pivotsFor(pairs: readonly [string, string][], from: string, to: 
 }
 
 /** The rate from → to on `date` under the rule above, or null when there is none. */
-export function rateAt(rows: PairRows, pivots: readonly string[], from: string, to: string, date: string): Decimal | null {
-  if (from === to) return ONE;
+export function rateAt(rows: PairRows, pivots: readonly string[], from: string, to: string, date: string): Rate | null {
+  if (from === to) return { num: ONE, den: ONE };
   const direct = legAt(rows, from, to, date);
-  if (direct) return direct.rate;
-  let best: { fresh: string; rate: Decimal } | null = null;
+  if (direct) return { num: direct.num, den: direct.den };
+  let best: { fresh: string; rate: Rate } | null = null;
   for (const c of pivots) {
     const a = legAt(rows, from, c, date);
     const b = a && legAt(rows, c, to, date);
     if (!a || !b) continue;
     const fresh = a.date < b.date ? a.date : b.date;
-    if (!best || fresh > best.fresh) best = { fresh, rate: a.rate.times(b.rate).toSignificantDigits(DERIVED_DIGITS) };
+    if (!best || fresh > best.fresh) best = { fresh, rate: { num: a.num.times(b.num), den: a.den.times(b.den) } };
   }
   return best?.rate ?? null;
 }
@@ -109,7 +122,7 @@ export function segmentsFor(rows: PairRows, pivots: readonly string[], from: str
   for (let i = 0; i < dates.length; i++) {
     const rate = rateAt(rows, pivots, from, to, dates[i]);
     const last = out[out.length - 1];
-    if (last && (last.rate === null ? rate === null : rate !== null && last.rate.eq(rate))) continue;
+    if (last && sameRate(last.rate, rate)) continue;
     if (last) last.end = dayBefore(dates[i]);
     out.push({ currency: from, start: dates[i], end, rate });
   }

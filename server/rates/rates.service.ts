@@ -5,7 +5,7 @@ import { decodeCursor, encodeCursor, isDateString } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
 import { Decimal } from '../shared/money.js';
 import { ExchangeRate } from './rates.model.js';
-import { dedupeMissing, pairKey, pivotsFor, segmentsFor, type MissingRate, type PairRows, type RateSegment } from './rates.convert.js';
+import { applyRate, dedupeMissing, pairKey, pivotsFor, segmentsFor, type MissingRate, type PairRows, type Rate, type RateSegment } from './rates.convert.js';
 import type { ListRatesQuery, PutRateInput, RateView } from './rates.schemas.js';
 
 export interface RatesServiceDeps {
@@ -29,12 +29,13 @@ export interface RateSeries {
   start: string;
   end: string;
   segments: RateSegment[];
-  /** The rate from `currency` to the target on `date` (within [start, end]); 1 for the target itself, null when missing. */
-  rateOn(currency: string, date: string): Decimal | null;
+  /** The rate from `currency` to the target on `date` (within [start, end]); 1/1 for the target itself, null when missing. */
+  rateOn(currency: string, date: string): Rate | null;
   /**
-   * A SQL fragment yielding `(currency text, date date, rate numeric)`: one row per currency and
-   * day of [start, end] that has a rate. Days without a rate have no row, so a LEFT JOIN gives
-   * NULL there and the amount drops out of SUM() — it must then be listed as missing.
+   * A SQL fragment yielding `(currency text, date date, num numeric, den numeric)`: one row per
+   * currency and day of [start, end] that has a rate; convert as `amount * num / den` (divide
+   * last: exact whenever the result terminates). Days without a rate have no row, so a LEFT JOIN
+   * gives NULL there and the amount drops out of SUM() — it must then be listed as missing.
    */
   sql(): Knex.Raw;
 }
@@ -127,7 +128,7 @@ export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
       end,
       segments,
       rateOn(currency, date) {
-        if (currency === to) return new Decimal(1);
+        if (currency === to) return { num: new Decimal(1), den: new Decimal(1) };
         if (date < start || date > end) throw new RangeError(`${date} is outside the loaded series ${start}..${end}`);
         const seg = byCurrency.get(currency)?.find((s) => s.start <= date && date <= s.end);
         return seg?.rate ?? null;
@@ -135,10 +136,10 @@ export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
       sql() {
         const known = segments
           .filter((s) => s.rate !== null)
-          .map((s) => ({ currency: s.currency, start: s.start, end: s.end, rate: s.rate!.toFixed() }));
+          .map((s) => ({ currency: s.currency, start: s.start, end: s.end, num: s.rate!.num.toFixed(), den: s.rate!.den.toFixed() }));
         return db.raw(
-          `SELECT s.currency::text AS currency, d::date AS date, s.rate
-             FROM jsonb_to_recordset(?::jsonb) AS s(currency text, start date, "end" date, rate numeric)
+          `SELECT s.currency, d::date AS date, s.num, s.den
+             FROM jsonb_to_recordset(?::jsonb) AS s(currency text, start date, "end" date, num numeric, den numeric)
              CROSS JOIN LATERAL generate_series(s.start, s."end", interval '1 day') AS d`,
           [JSON.stringify(known)],
         );
@@ -156,7 +157,7 @@ export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
     if (from === to) return { amount: value };
     const s = await series(q, [from], to, date, date);
     const rate = s.rateOn(from, date);
-    return rate ? { amount: value.times(rate) } : { missing: { from, to, date } };
+    return rate ? { amount: applyRate(value, rate) } : { missing: { from, to, date } };
   }
 
   /**
@@ -171,7 +172,7 @@ export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
     const s = await series(q, items.map((i) => i.currency), to, dates[0], dates[dates.length - 1]);
     for (const i of items) {
       const rate = s.rateOn(i.currency, i.date);
-      if (rate) total = total.plus(new Decimal(i.amount).times(rate));
+      if (rate) total = total.plus(applyRate(new Decimal(i.amount), rate));
       else missing.push({ from: i.currency, to, date: i.date });
     }
     return { total, missingRates: dedupeMissing(missing) };

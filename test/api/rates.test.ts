@@ -118,6 +118,13 @@ describe('convert (the one conversion rule other features use)', () => {
     expect(await show(rates.convert(t.db, '1000.00', 'SEK', 'CHF', '2026-01-25'), 'CHF')).toBe('100.00');
   });
 
+  it('divides last for an inverse rate, so a terminating result is exact before rounding', async () => {
+    await putRate({ base: 'DKK', quote: 'PLN', date: '2026-01-10', rate: '1.2' });
+    // 80.25 PLN = 80.25 / 1.2 = 66.875 DKK exactly → half-even 66.88 (a rounded 1/1.2 would give 66.8749… → 66.87).
+    expect(await show(rates.convert(t.db, '80.25', 'PLN', 'DKK', '2026-01-10'), 'DKK')).toBe('66.88');
+    await t.db('exchange_rates').where({ base: 'DKK' }).delete();
+  });
+
   it('goes through one common base when only those rates exist', async () => {
     // SEK→NOK on 2026-01-15: 115 SEK = 115 / 11.5 CHF = 10 CHF = 120 NOK.
     expect(await show(rates.convert(t.db, '115.00', 'SEK', 'NOK', '2026-01-15'), 'NOK')).toBe('120.00');
