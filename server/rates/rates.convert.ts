@@ -1,4 +1,3 @@
-import { DateTime } from 'luxon';
 import { Decimal } from '../shared/money.js';
 
 /**
@@ -106,7 +105,17 @@ export function rateAt(rows: PairRows, pivots: readonly string[], from: string, 
   return best?.rate ?? null;
 }
 
-const dayBefore = (date: string): string => DateTime.fromISO(date, { zone: 'utc' }).minus({ days: 1 }).toISODate()!;
+const DAY_MS = 86_400_000;
+
+/**
+ * `date` (YYYY-MM-DD) moved by `days` calendar days. Plain UTC arithmetic on purpose: this runs
+ * once per rate and per day of a report's range, where a calendar library's objects cost ~100×.
+ */
+export function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+const dayBefore = (date: string): string => addDays(date, -1);
 
 /**
  * The effective rate from `from` to `to` over [start, end] as a step function: one segment per

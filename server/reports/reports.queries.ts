@@ -12,8 +12,10 @@ import type { Knex } from 'knex';
  * - a transaction's `currency` is its account's, `to_currency` the receiving account's;
  * - the header says everything the entries do: income +amount, expense −amount, transfer
  *   −amount on `account_id` and +to_amount on `to_account_id` (ledger:verify proves it), so the
- *   daily deltas come from `transactions` alone, without joining `entries`;
- * - `date` is a calendar date in the user's time zone; `accounts.created_at` is an instant.
+ *   daily deltas come from one scan of `transactions` (both legs through LATERAL VALUES),
+ *   without joining `entries`, which carry no date;
+ * - `date` is a calendar date in the user's time zone; `accounts.created_at` is an instant, which
+ *   the service turns into the user's local day with luxon (not PostgreSQL's time zone names).
  *
  * Every statement is scoped by `user_id = ?` (ownership in the query). Conversion joins the rates
  * service's series (`RateSeries.sql()`): a day without a rate yields NULL, the amount drops out of
@@ -27,10 +29,16 @@ export type ReportRow =
 
 type Q = Knex | Knex.Transaction;
 
-/** The currencies the user's accounts (hence transactions) are in. */
-export async function accountCurrencies(q: Q, userId: string): Promise<string[]> {
-  const rows = await q('accounts').where({ user_id: userId }).distinct('currency').orderBy('currency');
-  return rows.map((r: { currency: string }) => r.currency);
+export interface AccountFacts {
+  id: string;
+  currency: string;
+  createdAt: Date;
+}
+
+/** The user's accounts: their currencies (hence the transactions') and creation instants. */
+export async function accountFacts(q: Q, userId: string): Promise<AccountFacts[]> {
+  const rows = await q('accounts').where({ user_id: userId }).select('id', 'currency', 'created_at');
+  return rows.map((r: { id: string; currency: string; created_at: Date }) => ({ id: r.id, currency: r.currency, createdAt: new Date(r.created_at) }));
 }
 
 export interface Statement {
@@ -61,7 +69,7 @@ export function monthlyStatement(q: Q, p: { userId: string; target: string; firs
      t AS (
        SELECT currency, date, type, sum(amount) AS amount
          FROM transactions
-        WHERE user_id = ? AND type IN ('income', 'expense') AND date BETWEEN ?::date AND ?::date
+        WHERE user_id = ? AND type <> 'transfer' AND date BETWEEN ?::date AND ?::date
         GROUP BY currency, date, type
      ),
      c AS (
@@ -124,7 +132,10 @@ const UNIT = { day: ['day', '1 day'], week: ['week', '1 week'], month: ['month',
  * Each account's balance is converted at the point's rate and counted as an asset when positive,
  * as a liability when negative. Rows: `row` (key = point date, a = assets, b = liabilities), `missing`.
  */
-export function netWorthStatement(q: Q, p: { userId: string; target: string; timeZone: string; from: string; to: string; interval: 'day' | 'week' | 'month'; rates: Knex.Raw }): Statement {
+export function netWorthStatement(
+  q: Q,
+  p: { userId: string; target: string; createdOn: { id: string; day: string }[]; from: string; to: string; interval: 'day' | 'week' | 'month'; rates: Knex.Raw },
+): Statement {
   const [unit, step] = UNIT[p.interval];
   const stepEnd = `least((date_trunc('${unit}', (%)::timestamp)::date + interval '${step}' - interval '1 day')::date, ?::date)`;
   return statement(
@@ -135,17 +146,16 @@ export function netWorthStatement(q: Q, p: { userId: string; target: string; tim
          FROM generate_series(?::date, ?::date, interval '1 day') AS d
      ),
      acc AS (
-       SELECT id, currency, opening_balance, (created_at AT TIME ZONE ?)::date AS created_on
-         FROM accounts WHERE user_id = ?
+       SELECT a.id, a.currency, a.opening_balance, c.created_on
+         FROM accounts a JOIN unnest(?::uuid[], ?::date[]) AS c(id, created_on) ON c.id = a.id
+        WHERE a.user_id = ?
      ),
      mv AS (
-       SELECT account_id, date, sum(amount) AS amount FROM (
-         SELECT account_id, date, CASE WHEN type = 'income' THEN amount ELSE -amount END AS amount
-           FROM transactions WHERE user_id = ? AND date <= ?::date
-         UNION ALL
-         SELECT to_account_id, date, to_amount
-           FROM transactions WHERE user_id = ? AND type = 'transfer' AND date <= ?::date
-       ) x GROUP BY account_id, date
+       SELECT l.account_id, t.date, sum(l.amount) AS amount
+         FROM transactions t
+         CROSS JOIN LATERAL (VALUES (t.account_id, CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END), (t.to_account_id, t.to_amount)) AS l(account_id, amount)
+        WHERE t.user_id = ? AND t.date <= ?::date AND l.account_id IS NOT NULL
+        GROUP BY l.account_id, t.date
      ),
      b AS (
        SELECT account_id, greatest(${stepEnd.replace('%', 'date')}, ${stepEnd.replace('%', '?::date')}) AS date,
@@ -172,6 +182,6 @@ export function netWorthStatement(q: Q, p: { userId: string; target: string; tim
      UNION ALL
      SELECT 'missing', currency, min(date)::text, NULL FROM c WHERE value IS NULL AND balance <> 0 GROUP BY currency
      ORDER BY kind DESC, key`,
-    [p.rates, p.to, p.from, p.to, p.timeZone, p.userId, p.userId, p.to, p.userId, p.to, p.to, p.from, p.to, p.target],
+    [p.rates, p.to, p.from, p.to, p.createdOn.map((c) => c.id), p.createdOn.map((c) => c.day), p.userId, p.userId, p.to, p.to, p.from, p.to, p.target],
   );
 }

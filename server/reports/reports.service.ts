@@ -5,7 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Db } from '../shared/db.js';
 import { ValidationError } from '../shared/errors.js';
 import { Decimal, formatAmount } from '../shared/money.js';
-import { accountCurrencies, categoriesStatement, monthlyStatement, netWorthStatement, run, type ReportRow, type Statement } from './reports.queries.js';
+import { accountFacts, categoriesStatement, monthlyStatement, netWorthStatement, run, type ReportRow, type Statement } from './reports.queries.js';
 import type { CategoriesQuery, CategoriesView, MonthlyQuery, MonthlyView, NetWorthQuery, NetWorthView } from './reports.schemas.js';
 
 /** What a report needs to know about its reader; the users feature answers it. */
@@ -30,11 +30,15 @@ const invalid = (path: string, message: string) => new ValidationError('The requ
 const iso = (d: DateTime): string => d.toISODate()!;
 const utcDate = (v: string): DateTime => DateTime.fromISO(v, { zone: 'utc' });
 
+/** The calendar day of `instant` in `timeZone` (UTC if the zone is unknown to luxon). */
+function localDay(instant: Date, timeZone: string): string {
+  const local = DateTime.fromJSDate(instant).setZone(timeZone);
+  return (local.isValid ? local : DateTime.fromJSDate(instant).toUTC()).toISODate()!;
+}
+
 /** Today's date in the user's time zone, from the injected clock. */
 function todayIn(clock: Clock, timeZone: string): DateTime {
-  const local = DateTime.fromJSDate(clock.now()).setZone(timeZone);
-  const d = local.isValid ? local : DateTime.fromJSDate(clock.now()).toUTC();
-  return utcDate(d.toISODate()!);
+  return utcDate(localDay(clock.now(), timeZone));
 }
 
 /**
@@ -102,7 +106,7 @@ export function createReportsService({ db, clock, rates, profiles }: ReportsServ
     if (first > last) throw invalid('query.from', 'must not be after to');
     if (last >= first.plus({ years: MAX_YEARS })) throw invalid('query.to', `the range must not exceed ${MAX_YEARS} years (${MAX_YEARS * 12} months)`);
     const lastDay = last.endOf('month');
-    const series = await rates.series(trx, await accountCurrencies(trx, userId), target, iso(first), iso(lastDay));
+    const series = await rates.series(trx, (await accountFacts(trx, userId)).map((a) => a.currency), target, iso(first), iso(lastDay));
     const statement = monthlyStatement(trx, { userId, target, first: iso(first), last: iso(last), lastDay: iso(lastDay), rates: series.sql() });
     return {
       statement,
@@ -125,7 +129,7 @@ export function createReportsService({ db, clock, rates, profiles }: ReportsServ
   async function planCategories(trx: Knex.Transaction, userId: string, q: CategoriesQuery): Promise<Plan<CategoriesView>> {
     const { target, today } = await reader(userId, q.currency);
     const { from, to } = dateRange(q, today, (t) => t.startOf('month'), MAX_YEARS, () => invalid('query.to', `the range must not exceed ${MAX_YEARS} years`));
-    const series = await rates.series(trx, await accountCurrencies(trx, userId), target, iso(from), iso(to));
+    const series = await rates.series(trx, (await accountFacts(trx, userId)).map((a) => a.currency), target, iso(from), iso(to));
     const statement = categoriesStatement(trx, { userId, target, type: q.type, from: iso(from), to: iso(to), rates: series.sql() });
     return {
       statement,
@@ -156,8 +160,11 @@ export function createReportsService({ db, clock, rates, profiles }: ReportsServ
     if (q.interval === 'day' && to >= from.plus({ years: DAY_YEARS })) {
       throw invalid('query.interval', `interval=day covers at most ${DAY_YEARS} years; use interval=week or interval=month, or a shorter range`);
     }
-    const series = await rates.series(trx, await accountCurrencies(trx, userId), target, iso(from), iso(to));
-    const statement = netWorthStatement(trx, { userId, target, timeZone, from: iso(from), to: iso(to), interval: q.interval, rates: series.sql() });
+    const accounts = await accountFacts(trx, userId);
+    const series = await rates.series(trx, accounts.map((a) => a.currency), target, iso(from), iso(to));
+    // An account counts from its creation day in the user's time zone (or its first movement, if earlier).
+    const createdOn = accounts.map((a) => ({ id: a.id, day: localDay(a.createdAt, timeZone) }));
+    const statement = netWorthStatement(trx, { userId, target, createdOn, from: iso(from), to: iso(to), interval: q.interval, rates: series.sql() });
     return {
       statement,
       build: (rows) => ({
