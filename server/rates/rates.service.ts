@@ -101,31 +101,61 @@ export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
   }
 
   /**
-   * Loads, in two round trips whatever the range, the effective rates from each of `currencies`
-   * to `to` on every day of [start, end]. Reports join the result's `sql()` to their aggregates.
+   * Computed series by rates version (see the exchange_rates_version migration), most recently
+   * used last. Rates change rarely and every report of a day asks for the same few ranges, so a
+   * report usually pays one primary-key read instead of loading and walking thousands of rates.
+   * Bounded: a 5-year, 2-currency series is ~1 MB, so at most CACHE_MAX of them are kept.
+   */
+  const cache = new Map<string, RateSeries>();
+  const CACHE_MAX = 32;
+
+  /**
+   * The effective rates from each of `currencies` to `to` on every day of [start, end], read in
+   * the caller's snapshot: from the cache when the rates have not changed since it was computed,
+   * else in two round trips whatever the range. Reports join the result's `sql()` to their aggregates.
    */
   async function series(q: Queryable, currencies: readonly string[], to: string, start: string, end: string): Promise<RateSeries> {
     const froms = [...new Set(currencies)].filter((c) => c !== to).sort();
-    let segments: RateSegment[] = [];
-    if (froms.length > 0) {
-      const pairs = await storedPairs(q);
-      const pivots = new Map(froms.map((f) => [f, pivotsFor(pairs, f, to)]));
-      const wanted = new Set<string>();
-      for (const f of froms) {
-        const cs = [to, ...pivots.get(f)!];
-        for (const c of cs) for (const k of [pairKey(f, c), pairKey(c, f)]) wanted.add(k);
-        for (const c of pivots.get(f)!) for (const k of [pairKey(c, to), pairKey(to, c)]) wanted.add(k);
-      }
-      const needed = pairs.filter(([b, qt]) => wanted.has(pairKey(b, qt)));
-      const rows = await loadRows(q, needed, start, end);
-      segments = froms.flatMap((f) => segmentsFor(rows, pivots.get(f)!, f, to, start, end));
+    if (froms.length === 0) return buildSeries([], to, start, end);
+    const { rows: versionRows } = await q.raw('SELECT version FROM exchange_rates_version');
+    const key = `${versionRows[0]?.version ?? 'none'}|${to}|${start}|${end}|${froms.join(',')}`;
+    const hit = versionRows.length ? cache.get(key) : undefined;
+    if (hit) {
+      cache.delete(key);
+      cache.set(key, hit);
+      return hit;
     }
+    const pairs = await storedPairs(q);
+    const pivots = new Map(froms.map((f) => [f, pivotsFor(pairs, f, to)]));
+    const wanted = new Set<string>();
+    for (const f of froms) {
+      const cs = [to, ...pivots.get(f)!];
+      for (const c of cs) for (const k of [pairKey(f, c), pairKey(c, f)]) wanted.add(k);
+      for (const c of pivots.get(f)!) for (const k of [pairKey(c, to), pairKey(to, c)]) wanted.add(k);
+    }
+    const needed = pairs.filter(([b, qt]) => wanted.has(pairKey(b, qt)));
+    const rows = await loadRows(q, needed, start, end);
+    const computed = buildSeries(
+      froms.flatMap((f) => segmentsFor(rows, pivots.get(f)!, f, to, start, end)),
+      to,
+      start,
+      end,
+    );
+    if (versionRows.length) {
+      cache.set(key, computed);
+      if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value!);
+    }
+    return computed;
+  }
+
+  function buildSeries(segments: RateSegment[], to: string, start: string, end: string): RateSeries {
     const byCurrency = new Map<string, RateSegment[]>();
     for (const seg of segments) {
       const list = byCurrency.get(seg.currency);
       if (list) list.push(seg);
       else byCurrency.set(seg.currency, [seg]);
     }
+    let arrays: [string[], string[], string[], string[]] | undefined;
     return {
       to,
       start,
@@ -149,24 +179,29 @@ export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
       sql() {
         // One row per currency and day with a rate, as four parallel arrays: PostgreSQL unnests
         // them far faster than it parses JSON, and no generate_series runs per segment.
-        const currency: string[] = [];
-        const day: string[] = [];
-        const num: string[] = [];
-        const den: string[] = [];
-        for (const seg of segments) {
-          if (!seg.rate) continue;
-          const n = seg.rate.num.toFixed();
-          const d = seg.rate.den.toFixed();
-          for (let at = seg.start; at <= seg.end; at = addDays(at, 1)) {
-            currency.push(seg.currency);
-            day.push(at);
-            num.push(n);
-            den.push(d);
-          }
-        }
-        return db.raw('SELECT * FROM unnest(?::text[], ?::date[], ?::numeric[], ?::numeric[]) AS r(currency, date, num, den)', [currency, day, num, den]);
+        arrays ??= dailyArrays();
+        return db.raw('SELECT * FROM unnest(?::text[], ?::date[], ?::numeric[], ?::numeric[]) AS r(currency, date, num, den)', arrays);
       },
     };
+
+    function dailyArrays(): [string[], string[], string[], string[]] {
+      const currency: string[] = [];
+      const day: string[] = [];
+      const num: string[] = [];
+      const den: string[] = [];
+      for (const seg of segments) {
+        if (!seg.rate) continue;
+        const n = seg.rate.num.toFixed();
+        const d = seg.rate.den.toFixed();
+        for (let at = seg.start; at <= seg.end; at = addDays(at, 1)) {
+          currency.push(seg.currency);
+          day.push(at);
+          num.push(n);
+          den.push(d);
+        }
+      }
+      return [currency, day, num, den];
+    }
   }
 
   /**

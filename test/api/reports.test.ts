@@ -315,6 +315,19 @@ describe('bad input', () => {
   });
 });
 
+describe('rate changes', () => {
+  it('show in the next report: a new rate fills a gap, and removing it (even by SQL) brings the gap back', async () => {
+    const december = '/reports/monthly?from=2025-12&to=2025-12';
+    expect(await get(ada, december)).toMatchObject({ months: [{ expense: '0.00' }], missingRates: [{ from: 'EUR', to: 'USD', date: '2025-12-20' }] });
+    const put = await t.api('/rates', { method: 'PUT', token: admin.accessToken, json: { base: 'USD', quote: 'EUR', date: '2025-12-01', rate: '0.8' } });
+    expect(put.status).toBe(200);
+    // Inverse: 10 EUR / 0.8 = 12.50 USD.
+    expect(await get(ada, december)).toMatchObject({ months: [{ expense: '12.50' }], missingRates: [] });
+    await t.db('exchange_rates').where({ base: 'USD', quote: 'EUR' }).delete();
+    expect(await get(ada, december)).toMatchObject({ months: [{ expense: '0.00' }], missingRates: [{ from: 'EUR', to: 'USD', date: '2025-12-20' }] });
+  });
+});
+
 describe('largest-remainder shares', () => {
   it('always sums to exactly 1, e.g. three equal parts', () => {
     expect(largestRemainderShares([new Decimal(1), new Decimal(1), new Decimal(1)])).toEqual(['0.3334', '0.3333', '0.3333']);
