@@ -1,5 +1,4 @@
-import { auditContext } from '../audit/index.js';
-import type { FeatureContext } from '../shared/feature.js';
+import type { FeatureContext } from '../context.js';
 import { page } from '../shared/http.js';
 import { listRatesQuery, putRateBody, rateView } from './rates.schemas.js';
 import type { RatesService } from './rates.service.js';
@@ -14,7 +13,7 @@ export function registerRatesRoutes(ctx: FeatureContext, rates: RatesService): v
     tags,
     body: putRateBody,
     responses: { 200: { description: 'The stored rate', schema: rateView } },
-    handler: ({ body, user, req }) => rates.put({ actorId: user.id, audit: auditContext(req) }, body),
+    handler: ({ body, user, facts }) => rates.put({ actorId: user.id, audit: facts }, body),
   });
   ctx.registry.add({
     method: 'get',

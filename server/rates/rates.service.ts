@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { AuditContext, AuditService } from '../audit/index.js';
+import type { AuditService } from '../audit/index.js';
+import type { AuditContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, encodeCursor, isDateString } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';

@@ -1,11 +1,13 @@
 import type { Response } from 'express';
-import type { FeatureContext } from '../shared/feature.js';
+import { z } from 'zod';
+import type { FeatureContext } from '../context.js';
 import { categoriesCsv, monthlyCsv, netWorthCsv, sendCsv, type CsvReport } from './reports.csv.js';
 import { categoriesQuery, categoriesView, monthlyQuery, monthlyView, netWorthQuery, netWorthView } from './reports.schemas.js';
 import type { ReportsService } from './reports.service.js';
 
-// The registry documents one body per status: the JSON one. The CSV form carries the same rows.
-const JSON_OR_CSV = 'The report as JSON; with ?format=csv the same rows as text/csv (header row, Content-Disposition file name, missing rates in the Missing-Rates header)';
+const CSV = { contentType: 'text/csv', schema: z.string() };
+const JSON_OR_CSV =
+  'The report as JSON; with ?format=csv the same rows as text/csv (header row, Content-Disposition file name, missing rates in the Missing-Rates header)';
 
 export function registerReportsRoutes(ctx: FeatureContext, reports: ReportsService): void {
   const tags = ['Reports'];
@@ -34,7 +36,7 @@ export function registerReportsRoutes(ctx: FeatureContext, reports: ReportsServi
     summary: 'Income and expense per month (transfers are neither), every month of the range',
     tags,
     query: monthlyQuery,
-    responses: { 200: { description: JSON_OR_CSV, schema: monthlyView } },
+    responses: { 200: { description: JSON_OR_CSV, schema: monthlyView, alternatives: [CSV] } },
     handler: async ({ query, user, res }) => monthlyOut({ view: await reports.monthly(user.id, query), format: query.format, res }),
   });
   ctx.registry.add({
@@ -44,7 +46,7 @@ export function registerReportsRoutes(ctx: FeatureContext, reports: ReportsServi
     summary: 'Expense (or income) per category, with shares summing to exactly 1',
     tags,
     query: categoriesQuery,
-    responses: { 200: { description: JSON_OR_CSV, schema: categoriesView } },
+    responses: { 200: { description: JSON_OR_CSV, schema: categoriesView, alternatives: [CSV] } },
     handler: async ({ query, user, res }) => categoriesOut({ view: await reports.categories(user.id, query), format: query.format, res }),
   });
   ctx.registry.add({
@@ -54,7 +56,7 @@ export function registerReportsRoutes(ctx: FeatureContext, reports: ReportsServi
     summary: 'Assets, liabilities and net worth at the end of each day, week or month',
     tags,
     query: netWorthQuery,
-    responses: { 200: { description: JSON_OR_CSV, schema: netWorthView } },
+    responses: { 200: { description: JSON_OR_CSV, schema: netWorthView, alternatives: [CSV] } },
     handler: async ({ query, user, res }) => netWorthOut({ view: await reports.netWorth(user.id, query), format: query.format, res }),
   });
 }
