@@ -77,7 +77,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(metrics.middleware);
   app.use(...requestLogging(logger));
   app.use(securityHeaders(config));
-  app.use(cors({ origin: config.corsOrigins.length ? config.corsOrigins : false, exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed'] }));
+  app.use(cors({ origin: config.corsOrigins.length ? config.corsOrigins : false, exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition', 'Missing-Rates'] }));
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
 
   // Infrastructure every feature shares.
