@@ -18,6 +18,8 @@ let user: TestUser;
 let rates: RatesService;
 
 // Rates are shared by every user: this file owns the table while it runs and leaves it empty.
+// startTestApp rather than useTestApp: the shared exchange_rates table must be emptied before
+// the app stops (useTestApp's afterAll would run first and close the pool).
 beforeAll(async () => {
   t = await startTestApp();
   await t.db('exchange_rates').delete();

@@ -19,6 +19,8 @@ const acc: Record<string, Json> = {};
 // The clock stands at 2026-04-01 05:00 UTC = 2026-03-31 22:00 in Los Angeles.
 const NOW = new Date('2026-04-01T05:00:00Z');
 
+// startTestApp rather than useTestApp: the shared exchange_rates table must be emptied before
+// the app stops (useTestApp's afterAll would run first and close the pool).
 beforeAll(async () => {
   t = await startTestApp({}, { clock: NOW });
   await t.db('exchange_rates').delete();
