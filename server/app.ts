@@ -17,6 +17,8 @@ import { requestLogging } from './shared/logger.js';
 import { createMailer } from './shared/mailer.js';
 import { createOutbox } from './shared/outbox.js';
 import { createLimiter } from './shared/rate-limit.js';
+import { createRatesService, registerRates, type RatesService } from './rates/index.js';
+import { registerReports } from './reports/index.js';
 import { createMetrics, type Metrics } from './system/metrics.js';
 import { securityHeaders } from './system/security-headers.js';
 import { registerSystemRoutes } from './system/system.routes.js';
@@ -43,6 +45,7 @@ export interface AppServices {
   accounts: AccountService;
   categories: CategoryService;
   ledger: TransactionService;
+  rates: RatesService;
 }
 
 /** What the running instance needs beyond the Express app: realtime's pieces and the jobs. */
@@ -74,7 +77,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.use(metrics.middleware);
   app.use(...requestLogging(logger));
   app.use(securityHeaders(config));
-  app.use(cors({ origin: config.corsOrigins.length ? config.corsOrigins : false, exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed'] }));
+  app.use(cors({ origin: config.corsOrigins.length ? config.corsOrigins : false, exposedHeaders: ['X-Request-Id', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition', 'Missing-Rates'] }));
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
 
   // Infrastructure every feature shares.
@@ -111,6 +114,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const ledger = createTransactionService({ db, clock, audit, outbox });
     const accounts = createAccountService({ db, clock, audit, hasTransactions: ledger.accountHasTransactions });
     const categories = createCategoryService({ db, clock, audit, uncategorise: ledger.uncategoriseInTrx });
+    const rates = createRatesService({ db, clock, audit });
 
     // Features, each with the services it declares.
     registerAuth(ctx, { auth, authenticate });
@@ -119,7 +123,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     registerCategories(ctx, { categories });
     registerTransactions(ctx, { ledger });
     registerAuditRoutes({ registry, db, audit });
-    services = { auth, users, accounts, categories, ledger };
+    registerRates(ctx, { rates });
+    registerReports(ctx, { rates, profiles: users });
+    services = { auth, users, accounts, categories, ledger, rates };
   }
   for (const extra of deps.routes ?? []) await extra.register(ctx);
 
