@@ -61,11 +61,12 @@ export function cookieSecret(config: Pick<Config, 'jwtSecret'>): string {
   return createHmac('sha256', config.jwtSecret).update('numina admin panel session cookie v1').digest('hex');
 }
 
-export function sessionMiddleware(config: Config, db: Db): RequestHandler {
+/** express-session's options for the panel: one store (PostgreSQL), so no MemoryStore is ever made. */
+export function sessionOptions(config: Config, db: Db): session.SessionOptions {
   const PgStore = connectPgSimple(session);
   // Expired rows are purged by the `admin-sessions-purge` job, not by a timer of the store's own.
   const store = new PgStore({ pgPromise: knexAsPgPromise(db), tableName: 'admin_sessions', pruneSessionInterval: false });
-  return session({
+  return {
     name: ADMIN_COOKIE,
     secret: cookieSecret(config),
     store,
@@ -80,7 +81,7 @@ export function sessionMiddleware(config: Config, db: Db): RequestHandler {
       secure: config.publicUrl.startsWith('https:'),
       maxAge: ADMIN_IDLE_MS,
     },
-  });
+  };
 }
 
 export async function purgeExpiredSessions(db: Db): Promise<number> {

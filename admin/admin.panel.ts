@@ -15,7 +15,8 @@ import { AppError, ForbiddenError, NotFoundError, sendProblem, ValidationError }
 import { countEventsSince } from '../server/shared/outbox.js';
 import { toAdminAction, USER_ACTIONS } from './admin.actions.js';
 import { COMPONENT_FILES, componentPath } from './admin.bundle-key.js';
-import { ADMIN_COOKIE, authenticate, cookieSecret, purgeExpiredSessions, sameOriginGuard, sessionGuard, sessionMiddleware, type PanelAdmin } from './admin.auth.js';
+import { ADMIN_COOKIE, authenticate, cookieSecret, purgeExpiredSessions, sameOriginGuard, sessionGuard, sessionOptions, type PanelAdmin } from './admin.auth.js';
+import session from 'express-session';
 import { auditLogsResource, usersResource } from './admin.resources.js';
 import type { AdminDeps } from './index.js';
 
@@ -197,7 +198,8 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
     res.locals.adminRc = requestFacts(req);
     next();
   });
-  router.use(sessionMiddleware(config, db));
+  const sessions = sessionOptions(config, db);
+  router.use(session(sessions));
   router.use(sameOriginGuard(config));
   router.use(sessionGuard(db, clock, logger));
   router.use(apiAllowlist);
@@ -214,8 +216,8 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
     admin,
     { authenticate: authenticate(auth, gate), cookieName: ADMIN_COOKIE, cookiePassword: cookieSecret(config) },
     router,
-    // Never used: the session middleware above has run, and express-session skips a second one.
-    { secret: cookieSecret(config), resave: false, saveUninitialized: false },
+    // The same options: AdminJS adds its own session middleware, which finds the session above and steps aside.
+    sessions,
     { maxFileSize: 0, maxFieldsSize: 64 * 1024, maxFields: 50, multiples: false },
   );
   router.use(adminErrors);

@@ -79,6 +79,9 @@ describe('sign-in', () => {
     expect(refused.html).toContain(REFUSED);
     expect(refused.html).toBe(unknown.html);
     expect(unknown.status).toBe(400);
+    // Nor does the user's API access token open the panel's API.
+    const withToken = await panel(t, '/admin/api/resources/users/actions/list', null, { headers: { authorization: `Bearer ${u.accessToken}` } });
+    expect(withToken.status).toBe(401);
     const entry = await t.db('audit_logs').where({ user_id: u.id, action: 'auth.login_failed' }).orderBy('seq', 'desc').first();
     expect(entry.after).toEqual({ reason: 'not_admin', via: 'admin' });
   });
