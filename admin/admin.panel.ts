@@ -158,7 +158,7 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
           listProperties: ['email', 'name', 'role', 'disabled', 'two_factor', 'created_at', 'last_login_at'],
           showProperties: ['id', 'email', 'name', 'role', 'disabled', 'two_factor', 'created_at', 'last_login_at'],
           filterProperties: ['email', 'name', 'role', 'disabled', 'two_factor', 'created_at'],
-          properties: { id: { isVisible: { list: false, show: true, filter: false, edit: false } } },
+          properties: { id: { isVisible: { list: false, show: true, filter: false, edit: false } }, last_login_at: { isSortable: false } },
           actions: { ...noWrites, ...userActions },
         },
       },
@@ -172,7 +172,14 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
           listProperties: ['seq', 'at', 'action', 'user_id', 'actor_id', 'entity_type', 'entity_id'],
           filterProperties: ['user_id', 'actor_id', 'action', 'entity_type', 'at'],
           showProperties: ['seq', 'id', 'at', 'action', 'user_id', 'actor_id', 'entity_type', 'entity_id', 'before', 'after', 'ip', 'user_agent', 'request_id', 'redacted_at', 'hash'],
-          properties: { before: { type: 'textarea' }, after: { type: 'textarea' }, user_agent: { type: 'textarea' } },
+          properties: {
+            before: { type: 'textarea', isSortable: false },
+            after: { type: 'textarea', isSortable: false },
+            user_agent: { type: 'textarea', isSortable: false },
+            id: { isSortable: false },
+            request_id: { isSortable: false },
+            hash: { isSortable: false },
+          },
           actions: {
             ...noWrites,
             verifyChain: {
