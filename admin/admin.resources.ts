@@ -10,9 +10,7 @@ import type { Knex } from 'knex';
 import { Model, type JSONSchema } from 'objection';
 import { AuditLog } from '../server/audit/index.js';
 import type { Db } from '../server/shared/db.js';
-import { User } from '../server/users/index.js';
-
-export const ROLES = ['user', 'admin'] as const satisfies readonly User['role'][];
+import { ROLES, User } from '../server/users/index.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -381,7 +381,7 @@ describe('security headers', () => {
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self' 'unsafe-inline'");
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(page.headers.get('referrer-policy')).toBe('same-origin');
-    const api = await t.api('/health');
+    const api = await t.api('/healthz');
     expect(api.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
   });
 });
