@@ -23,7 +23,7 @@ beforeAll(async () => {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
-}, 120_000);
+}, 300_000);
 afterAll(async () => {
   closeAllSockets();
   await browser?.close();
@@ -41,6 +41,8 @@ it('an admin signs in with TOTP, disables a user (their login and socket end), a
 
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
+  // A loaded CI machine can take a while to parse AdminJS's bundles on first load; waits stay event-driven.
+  page.setDefaultTimeout(60_000);
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
@@ -101,4 +103,4 @@ it('an admin signs in with TOTP, disables a user (their login and socket end), a
   // Google Fonts stylesheet (a third-party request from an admin's browser; the system font is used).
   expect(consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e) && !e.includes('https://fonts.googleapis.com/'))).toEqual([]);
   await context.close();
-}, 120_000);
+}, 300_000);
