@@ -25,6 +25,7 @@ import { registerSystemRoutes } from './system/system.routes.js';
 import { createTransactionService, registerTransactions, type TransactionService } from './transactions/index.js';
 import { createUsersService, registerUsers, type UsersService } from './users/index.js';
 import type { RealtimeComponents } from '../realtime/index.js';
+import { mountAdmin } from '../admin/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -126,6 +127,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     registerRates(ctx, { rates });
     registerReports(ctx, { rates, profiles: users });
     services = { auth, users, accounts, categories, ledger, rates };
+    await mountAdmin(app, { config, db, logger, clock, audit, jobs, redis: deps.redis, auth });
   }
   for (const extra of deps.routes ?? []) await extra.register(ctx);
 

@@ -1,10 +1,10 @@
 import type { Request } from 'express';
-import { ipKeyGenerator } from 'express-rate-limit';
+import { ipKeyGenerator, type Options } from 'express-rate-limit';
 import { z } from 'zod';
 import { UnauthorizedError } from '../shared/errors.js';
 import type { FeatureContext } from '../context.js';
 import { listQuery, uuidParam, type Authenticator, type AuthUser } from '../shared/http.js';
-import { createLimiter } from '../shared/rate-limit.js';
+import { createLimiter, makeStore, type LimiterBackends } from '../shared/rate-limit.js';
 import { requestFacts } from '../shared/write-context.js';
 import type { AuthService } from './auth.service.js';
 import {
@@ -26,16 +26,44 @@ import {
 const MINUTE = 60_000;
 
 
-/** The email a request is about, as the bucket key: limits are per account, not per address. */
+/** The bucket key of an email: limits are per account, not per address. */
+const emailBucket = (email: string) => `email:${email.trim().toLowerCase().slice(0, 254)}`;
+
+/** The email a request is about, as the bucket key. */
 function emailKey(req: Request): string {
   const email = (req.body as { email?: unknown } | undefined)?.email;
-  return typeof email === 'string' && email.trim() ? `email:${email.trim().toLowerCase().slice(0, 254)}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+  return typeof email === 'string' && email.trim() ? emailBucket(email) : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+}
+
+/** Failed logins per email: 10 per 15 minutes, shared by every way in (API, admin panel) and every instance. */
+export const LOGIN_FAILURES = { prefix: 'login-fail', windowMs: 15 * MINUTE, limit: 10 } as const;
+
+export interface LoginFailureGate {
+  /** True when this email has used up its failed logins for the window. */
+  blocked(email: string): Promise<boolean>;
+  /** Counts one failed login of this email. */
+  fail(email: string): Promise<void>;
+}
+
+/** The per-email failed-login bucket of `POST /auth/login`, for sign-ins that are not that route (the admin panel). */
+export function loginFailureGate(backends: LimiterBackends): LoginFailureGate {
+  const store = makeStore(backends, LOGIN_FAILURES.prefix);
+  void store.init?.({ windowMs: LOGIN_FAILURES.windowMs } as Options);
+  return {
+    async blocked(email) {
+      const hits = await store.get?.(emailBucket(email));
+      return !!hits && hits.totalHits >= LOGIN_FAILURES.limit && (!hits.resetTime || hits.resetTime.getTime() > Date.now());
+    },
+    async fail(email) {
+      await store.increment(emailBucket(email));
+    },
+  };
 }
 
 export function registerAuthRoutes(ctx: FeatureContext, { auth, authenticate }: { auth: AuthService; authenticate: Authenticator }): void {
   const backends = { db: ctx.db, redis: ctx.redis };
   // 10 failed logins per email per 15 minutes; successful ones do not count. Shared by all instances.
-  const loginLimiter = createLimiter(backends, { prefix: 'login-fail', windowMs: 15 * MINUTE, limit: 10, key: emailKey, skipSuccessfulRequests: true });
+  const loginLimiter = createLimiter(backends, { ...LOGIN_FAILURES, key: emailKey, skipSuccessfulRequests: true });
   const forgotLimiter = createLimiter(backends, { prefix: 'pw-forgot', windowMs: 60 * MINUTE, limit: 5, key: emailKey });
   const resetLimiter = createLimiter(backends, { prefix: 'pw-reset', windowMs: 15 * MINUTE, limit: 20, skipSuccessfulRequests: true });
   const twoFactorLimiter = createLimiter(backends, {

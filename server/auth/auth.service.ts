@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { AuditService } from '../audit/index.js';
-import type { AuditContext } from '../shared/write-context.js';
+import type { AuditContext, WriteContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config.js';
 import type { Db } from '../shared/db.js';
@@ -160,10 +160,11 @@ export function createAuthService(deps: AuthDeps) {
     return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS, user: toProfile(user) };
   }
 
-  async function recordLoginFailure(userId: string | null, reason: string, rc: AuditContext): Promise<void> {
+  async function recordLoginFailure(userId: string | null, reason: string, rc: AuditContext, via?: string): Promise<void> {
     await db.transaction(async (trx) => {
       // Never the password; the email only when it names a real user (it then lives in that user's chain).
-      await audit.record(trx, { action: 'auth.login_failed', actorId: userId, userId, entityType: 'user', entityId: userId, after: { reason }, ...rc });
+      const after = via ? { reason, via } : { reason };
+      await audit.record(trx, { action: 'auth.login_failed', actorId: userId, userId, entityType: 'user', entityId: userId, after, ...rc });
     });
   }
 
@@ -205,6 +206,58 @@ export function createAuthService(deps: AuthDeps) {
     if (problems.length) throw new ValidationError('The password is too weak.', problems);
   }
 
+  /**
+   * The one sign-in path: password (unknown emails cost the same), disabled, optional role gate,
+   * second factor consumed in the transaction `open` runs in. Every refusal is audited before it
+   * is answered; `open` writes the success.
+   */
+  async function signIn<T>(
+    input: LoginInput,
+    rc: AuditContext,
+    opts: { via?: string; role?: 'user' | 'admin' },
+    open: (trx: Knex.Transaction, user: User, mfa: string | null, rehashed: boolean) => Promise<T>,
+  ): Promise<T> {
+    const fail = (userId: string | null, reason: string) => recordLoginFailure(userId, reason, rc, opts.via);
+    const user = await findByEmail(db, input.email);
+    const hash = user?.password_hash ?? (await dummyHash);
+    const ok = (await hasher.verify(hash, input.password)) && !!user?.password_hash;
+    if (!user || !ok) {
+      await fail(user?.id ?? null, user ? 'wrong_password' : 'unknown_email');
+      throw invalidCredentials();
+    }
+    if (user.disabled) {
+      await fail(user.id, 'disabled');
+      throw accountDisabled();
+    }
+    if (opts.role && user.role !== opts.role) {
+      await fail(user.id, `not_${opts.role}`);
+      throw invalidCredentials();
+    }
+    if (user.totp_enabled_at && !input.totp && !input.recoveryCode) {
+      await fail(user.id, 'mfa_required');
+      throw new UnauthorizedError('This account uses two-factor authentication: send `totp` or `recoveryCode`.', 'mfa_required');
+    }
+    const upgraded = hasher.needsRehash(hash) ? await hasher.hash(input.password) : null;
+    try {
+      return await db.transaction(async (trx) => {
+        let mfa: string | null = null;
+        if (user.totp_enabled_at) {
+          mfa = await consumeSecondFactor(trx, user, input);
+          if (!mfa) throw new LoginRejected(user.id, 'mfa_invalid', new UnauthorizedError('The two-factor code is not valid.', 'mfa_invalid'));
+        }
+        // A hash made with older Argon2 parameters is replaced now that we hold the password.
+        if (upgraded) await trx('users').where({ id: user.id, password_hash: hash }).update({ password_hash: upgraded });
+        return await open(trx, user, mfa, !!upgraded);
+      });
+    } catch (err) {
+      if (err instanceof LoginRejected) {
+        await fail(err.userId, err.reason);
+        throw err.answer;
+      }
+      throw err;
+    }
+  }
+
   async function lockUser(trx: Knex.Transaction, userId: string): Promise<User> {
     const user = await User.query(trx).findById(userId).forUpdate();
     if (!user) throw new UnauthorizedError();
@@ -212,6 +265,12 @@ export function createAuthService(deps: AuthDeps) {
   }
 
   return {
+    /** Live logins (unexpired sessions) of all users: the admin dashboard's figure. */
+    async countActiveLogins(): Promise<number> {
+      const row = (await db('auth_sessions').where('expires_at', '>', clock.now()).count({ n: '*' }).first()) as { n: string | number } | undefined;
+      return Number(row?.n ?? 0);
+    },
+
     /** Resolves an access token to its caller. The session is looked up on every call (no cache), so revocation is immediate. */
     async verifyAccessToken(token: string): Promise<AuthUser> {
       const claims = await tokens.verify(token, clock.now());
@@ -264,53 +323,35 @@ export function createAuthService(deps: AuthDeps) {
 
     /** Verifies credentials (and the second factor when on), opens a login and returns its tokens. */
     async login(input: LoginInput, rc: AuditContext): Promise<TokenPair> {
-      const user = await findByEmail(db, input.email);
-      const hash = user?.password_hash ?? (await dummyHash);
-      const ok = (await hasher.verify(hash, input.password)) && !!user?.password_hash;
-      if (!user || !ok) {
-        await recordLoginFailure(user?.id ?? null, user ? 'wrong_password' : 'unknown_email', rc);
-        throw invalidCredentials();
-      }
-      if (user.disabled) {
-        await recordLoginFailure(user.id, 'disabled', rc);
-        throw accountDisabled();
-      }
-      if (user.totp_enabled_at && !input.totp && !input.recoveryCode) {
-        await recordLoginFailure(user.id, 'mfa_required', rc);
-        throw new UnauthorizedError('This account uses two-factor authentication: send `totp` or `recoveryCode`.', 'mfa_required');
-      }
-      const upgraded = hasher.needsRehash(hash) ? await hasher.hash(input.password) : null;
-      try {
-        return await db.transaction(async (trx) => {
-          let mfa: string | null = null;
-          if (user.totp_enabled_at) {
-            mfa = await consumeSecondFactor(trx, user, input);
-            if (!mfa) throw new LoginRejected(user.id, 'mfa_invalid', new UnauthorizedError('The two-factor code is not valid.', 'mfa_invalid'));
-          }
-          // A hash made with older Argon2 parameters is replaced now that we hold the password.
-          if (upgraded) await trx('users').where({ id: user.id, password_hash: hash }).update({ password_hash: upgraded });
-          const now = clock.now();
-          // Logins that ran out are dropped here rather than by a sweeper: they are only ever this user's.
-          await trx('auth_sessions').where({ user_id: user.id }).where('expires_at', '<=', trx.fn.now()).delete();
-          const session = await sessionStore(trx).create(user.id, randomUUID(), { ip: rc.ip, userAgent: rc.userAgent, createdAt: now, lastUsedAt: now });
-          const pair = await issueTokens(trx, user, session.id, session.expiresAt);
-          await audit.record(trx, {
-            action: 'auth.login',
-            actorId: user.id,
-            entityType: 'session',
-            entityId: session.id,
-            after: { mfa, passwordRehashed: !!upgraded },
-            ...rc,
-          });
-          return pair;
+      return signIn(input, rc, {}, async (trx, user, mfa, rehashed) => {
+        const now = clock.now();
+        // Logins that ran out are dropped here rather than by a sweeper: they are only ever this user's.
+        await trx('auth_sessions').where({ user_id: user.id }).where('expires_at', '<=', trx.fn.now()).delete();
+        const session = await sessionStore(trx).create(user.id, randomUUID(), { ip: rc.ip, userAgent: rc.userAgent, createdAt: now, lastUsedAt: now });
+        const pair = await issueTokens(trx, user, session.id, session.expiresAt);
+        await audit.record(trx, {
+          action: 'auth.login',
+          actorId: user.id,
+          entityType: 'session',
+          entityId: session.id,
+          after: { mfa, passwordRehashed: rehashed },
+          ...rc,
         });
-      } catch (err) {
-        if (err instanceof LoginRejected) {
-          await recordLoginFailure(err.userId, err.reason, rc);
-          throw err.answer;
-        }
-        throw err;
-      }
+        return pair;
+      });
+    },
+
+    /**
+     * The same checks as `login` (password, disabled, second factor consumed, failures audited as
+     * `auth.login_failed` with `via`), for a sign-in that keeps its own session (the admin panel):
+     * no API login or token is opened. `role` set: other users are refused like a wrong password,
+     * before a second-factor code is spent. Success is audited as `<via>.login`.
+     */
+    async verifyCredentials(input: LoginInput, rc: AuditContext, opts: { via: string; role?: 'user' | 'admin' }): Promise<Profile> {
+      return signIn(input, rc, opts, async (trx, user, mfa, rehashed) => {
+        await audit.record(trx, { action: `${opts.via}.login`, actorId: user.id, entityType: 'user', entityId: user.id, after: { mfa, passwordRehashed: rehashed }, ...rc });
+        return toProfile(user);
+      });
     },
 
     /**
@@ -549,6 +590,42 @@ export function createAuthService(deps: AuthDeps) {
         await trx('recovery_codes').where({ user_id: user.id }).delete();
         await audit.record(trx, { action: 'auth.2fa_disabled', actorId: user.id, entityType: 'user', entityId: user.id, ...rc });
       });
+    },
+
+    /**
+     * An administrator turns a user's 2FA off (device and recovery codes lost): secret, pending
+     * secret and recovery codes go, audited with the admin as actor, and the user is mailed after
+     * commit so a reset they did not ask for does not go unnoticed. Conflict when 2FA is not on.
+     */
+    async resetTotpByAdmin(write: WriteContext): Promise<void> {
+      const userId = write.userId;
+      const user = await db.transaction(async (trx) => {
+        const row = await User.query(trx).findById(userId).forUpdate();
+        if (!row) throw new NotFoundError('No such user.');
+        if (!row.totp_enabled_at) throw new ConflictError('Two-factor authentication is not on for this user.', 'mfa_not_enabled');
+        await trx('users')
+          .where({ id: userId })
+          .update({ totp_secret_enc: null, totp_pending_secret_enc: null, totp_enabled_at: null, totp_last_step: null, updated_at: clock.now() });
+        const codes = await trx('recovery_codes').where({ user_id: userId }).delete();
+        await audit.recordWrite(trx, write, {
+          action: 'auth.2fa_reset_by_admin',
+          entityType: 'user',
+          entityId: userId,
+          before: { twoFactorEnabled: true },
+          after: { twoFactorEnabled: false, recoveryCodesDeleted: codes },
+        });
+        return row;
+      });
+      await mailer
+        .send({
+          to: user.email,
+          subject: 'Two-factor authentication was turned off on your Numina account',
+          text:
+            `An administrator turned off two-factor authentication on your Numina account, as asked when a device and its recovery codes are lost.\n\n` +
+            `You can now sign in with your password alone. Turn two-factor authentication on again as soon as you can.\n\n` +
+            `If you did not ask for this, change your password now and contact support.\n`,
+        })
+        .catch((err) => logger.error({ err, userId }, '2FA reset mail failed'));
     },
 
     /** Disables or re-enables an account; disabling revokes every login at once. `actorId` null = operator. */

@@ -9,6 +9,8 @@ export { createAuthService, notifySessionsRevoked, revokeSessions, SESSIONS_REVO
 export type { AuthService, AuthDeps, TokenPair, SessionInfo } from './auth.service.js';
 export { createPasswordHasher, OWASP_ARGON2, ACCESS_TOKEN_TTL_SECONDS, type PasswordHasher, type Argon2Params } from './crypto.js';
 export { emailInput, newPassword } from './auth.schemas.js';
+export { loginFailureGate, LOGIN_FAILURES, type LoginFailureGate } from './auth.routes.js';
+export type { LoginInput } from './auth.service.js';
 
 /** Reads `Authorization: Bearer <token>`; anything else is a 401. */
 export function bearerToken(req: Request): string {

@@ -46,3 +46,9 @@ export function createOutbox({ clock }: { clock: Clock }): Outbox {
     },
   };
 }
+
+/** How many events were published (and so delivered to every connected device of their user) since `since`. */
+export async function countEventsSince(db: Knex, since: Date): Promise<number> {
+  const row = (await db('events').where('at', '>', since).count({ n: '*' }).first()) as { n: string | number } | undefined;
+  return Number(row?.n ?? 0);
+}

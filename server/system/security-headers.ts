@@ -4,7 +4,7 @@ import type { Config } from '../shared/config.js';
 
 /**
  * helmet everywhere; the CSP is relaxed only for the pages that need it (/docs runs Swagger UI,
- * which styles inline). HSTS only when we serve HTTPS ourselves.
+ * which styles inline; /admin runs AdminJS). HSTS only when we serve HTTPS ourselves.
  */
 export function securityHeaders(config: Config): RequestHandler {
   const hsts = config.tls ? { maxAge: 31536000, includeSubDomains: true } : false;
@@ -16,5 +16,27 @@ export function securityHeaders(config: Config): RequestHandler {
       directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"] },
     },
   });
-  return (req, res, next) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : api)(req, res, next);
+  // The AdminJS panel renders its state into inline scripts and styles inline (styled-components);
+  // everything else stays same-origin. Referrer `same-origin` lets the panel's CSRF check see its own pages.
+  const admin = helmet({
+    hsts,
+    referrerPolicy: { policy: 'same-origin' },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'", "'unsafe-inline'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        'font-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"],
+        'object-src': ["'none'"],
+        'base-uri': ["'self'"],
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'none'"],
+      },
+    },
+  });
+  const under = (p: string, root: string) => p === root || p.startsWith(`${root}/`);
+  return (req, res, next) => (under(req.path, '/docs') ? docs : under(req.path, '/admin') ? admin : api)(req, res, next);
 }

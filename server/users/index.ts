@@ -3,7 +3,7 @@ import type { FeatureContext } from '../context.js';
 import { registerUsersRoutes } from './users.routes.js';
 import type { UsersService } from './users.service.js';
 
-export { User, toProfile, type Profile } from './users.model.js';
+export { User, ROLES, toProfile, type Profile, type Role } from './users.model.js';
 export { currencyCode, timeZoneName, personName, profileSchema, isTimeZone } from './users.schemas.js';
 export { changeRole, createUsersService, type UsersService } from './users.service.js';
 

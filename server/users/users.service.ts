@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import type { AuditService } from '../audit/index.js';
-import type { WriteContext } from '../shared/write-context.js';
+import type { AuditContext, WriteContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
 import type { Db } from '../shared/db.js';
-import { NotFoundError } from '../shared/errors.js';
+import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { toProfile, User, type Profile } from './users.model.js';
 
 export interface ProfilePatch {
@@ -57,11 +57,16 @@ export async function changeRole(
   db: Db,
   audit: AuditService,
   clock: Clock,
-  input: { email: string; role: 'user' | 'admin'; actorId?: string | null; via?: string },
+  input: { email: string; role: 'user' | 'admin'; actorId?: string | null; via?: string; keepAnAdmin?: boolean; rc?: Partial<AuditContext> },
 ): Promise<{ id: string; email: string; before: string; after: string } | null> {
   return db.transaction(async (trx: Knex.Transaction) => {
     const user = await User.query(trx).whereRaw('lower(email) = ?', [input.email.trim().toLowerCase()]).forUpdate().first();
     if (!user) return null;
+    if (input.keepAnAdmin && user.role === 'admin' && input.role !== 'admin') {
+      // Every enabled admin row is locked, so two admins demoting each other at once cannot both pass.
+      const admins: { id: string }[] = await trx('users').where({ role: 'admin', disabled: false }).forUpdate().select('id');
+      if (!admins.some((a) => a.id !== user.id)) throw new ConflictError('This is the last admin: make another user admin first.', 'last_admin');
+    }
     if (user.role !== input.role) {
       await trx('users').where({ id: user.id }).update({ role: input.role, updated_at: clock.now() });
       await audit.record(trx, {
@@ -72,6 +77,7 @@ export async function changeRole(
         entityId: user.id,
         before: { role: user.role },
         after: { role: input.role, via: input.via ?? 'cli' },
+        ...input.rc,
       });
     }
     return { id: user.id, email: user.email, before: user.role, after: input.role };
