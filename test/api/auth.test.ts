@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { createPasswordHasher } from '../../server/auth/index.js';
+import { systemWrite } from '../../server/shared/write-context.js';
 import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, uniqueEmail } from '../helpers/users.js';
 
@@ -443,8 +444,7 @@ describe('failed-login limit', () => {
 describe('disabled users', () => {
   it('cannot log in or refresh, and their access tokens stop working at once', async () => {
     const u = await registerAndLogin(t);
-    const auth = t.app.services!.auth;
-    await auth.setDisabled(u.id, true, null);
+    await t.app.services!.auth.tokens.setDisabled(systemWrite(u.id), true);
     expect((await me(u.accessToken)).status).toBe(401);
     const loginRes = await login(u.email, u.password);
     expect(loginRes.status).toBe(401);
