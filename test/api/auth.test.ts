@@ -40,6 +40,7 @@ describe('POST /auth/register', () => {
     expect(user).toEqual({
       id: expect.any(String),
       email: email.toLowerCase(),
+      emailVerified: false,
       name: 'Ada',
       currency: 'USD',
       timeZone: 'UTC',
@@ -402,7 +403,7 @@ describe('GET /auth/sessions and DELETE /auth/sessions/:id', () => {
 });
 
 describe('failed-login limit', () => {
-  it('answers 429 with Retry-After after 10 failures for one email, leaves other emails alone, and lifts when the window ends', async () => {
+  it('answers 429 with Retry-After after 10 failures for one email from one address, leaves other emails alone, and lifts when the window ends', async () => {
     const victim = await registerAndLogin(t);
     const bystander = await registerAndLogin(t);
     for (let i = 0; i < 10; i++) expect((await login(victim.email, `Wrong-password-${i}`)).status).toBe(401);
@@ -413,9 +414,9 @@ describe('failed-login limit', () => {
     // The same email in another case is the same bucket.
     expect((await login(victim.email.toUpperCase(), victim.password)).status).toBe(429);
     expect((await login(bystander.email, bystander.password)).status).toBe(200);
-    // The window is kept in PostgreSQL (shared by all instances); end it there.
-    const n = await t.db('rate_limits').where('key', 'like', `%${victim.email}`).update({ reset_at: t.db.raw("now() - interval '1 second'") });
-    expect(n).toBe(1);
+    // The windows are kept in PostgreSQL (shared by all instances); end them there.
+    const n = await t.db('rate_limits').where('key', 'like', `pw-fail-%${victim.email}%`).update({ reset_at: t.db.raw("now() - interval '1 second'") });
+    expect(n).toBe(2);
     expect((await login(victim.email, victim.password)).status).toBe(200);
   });
 
@@ -438,6 +439,74 @@ describe('failed-login limit', () => {
   it('does not count successful logins', async () => {
     const u = await registerAndLogin(t);
     for (let i = 0; i < 12; i++) expect((await login(u.email, u.password)).status).toBe(200);
+  });
+
+  describe('behind a trusted proxy (client addresses from X-Forwarded-For)', () => {
+    let proxied: TestApp;
+    beforeAll(async () => {
+      proxied = await startTestApp({ TRUST_PROXY: 'loopback' });
+    });
+    afterAll(async () => {
+      await proxied.stop();
+    });
+    const from = (ip: string, email: string, password: string) =>
+      proxied.api('/auth/login', { method: 'POST', headers: { 'x-forwarded-for': ip }, json: { email, password } });
+
+    it('a stranger failing from another address does not lock the owner out', async () => {
+      const owner = await registerAndLogin(proxied);
+      for (let i = 0; i < 25; i++) {
+        const res = await from('203.0.113.66', owner.email, `Guess-${i}-password`);
+        expect(res.status).toBe(i < 10 ? 401 : 429);
+      }
+      expect((await from('198.51.100.10', owner.email, owner.password)).status).toBe(200);
+      // The stranger's own address stays limited, right password or not.
+      expect((await from('203.0.113.66', owner.email, owner.password)).status).toBe(429);
+    });
+
+    it('bounds distributed guessing: 100 failures per email across addresses, then 429 from everywhere', async () => {
+      const owner = await registerAndLogin(proxied);
+      for (let a = 0; a < 10; a++) {
+        for (let i = 0; i < 10; i++) expect((await from(`192.0.2.${a + 1}`, owner.email, `Guess-${a}-${i}-pw`)).status).toBe(401);
+      }
+      const res = await from('198.51.100.20', owner.email, owner.password);
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
+  });
+});
+
+describe('TRUST_PROXY with a hop count', () => {
+  it('takes the address the trusted proxy saw, not one the client wrote into X-Forwarded-For', async () => {
+    const proxied = await startTestApp({ TRUST_PROXY: '1' });
+    try {
+      const u = await registerAndLogin(proxied);
+      const res = await proxied.api('/auth/login', {
+        method: 'POST',
+        headers: { 'x-forwarded-for': '10.9.9.9, 198.51.100.7' },
+        json: { email: u.email, password: u.password },
+      });
+      expect(res.status).toBe(200);
+      const { accessToken } = await res.json();
+      const sessions = (await (await proxied.api('/auth/sessions', { token: accessToken })).json()).data;
+      const current = sessions.find((s: { current: boolean }) => s.current);
+      expect(current.ip).toBe('198.51.100.7');
+      const entry = await proxied.db('audit_logs').where({ user_id: u.id, action: 'auth.login' }).orderBy('seq', 'desc').first('ip');
+      expect(entry.ip).toBe('198.51.100.7');
+    } finally {
+      await proxied.stop();
+    }
+  });
+});
+
+describe('access-token lifetime', () => {
+  it('refuses a correctly signed token whose exp - iat is longer than 15 minutes', async () => {
+    const u = await registerAndLogin(t);
+    const claims = decode(u.accessToken);
+    const iat = claims.iat as number;
+    const long = forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, exp: iat + 30 * 24 * 3600 }, t.config.jwtSecret);
+    expect((await me(long)).status).toBe(401);
+    const same = forge({ alg: 'HS256', typ: 'JWT' }, claims, t.config.jwtSecret);
+    expect((await me(same)).status).toBe(200);
   });
 });
 
@@ -478,6 +547,9 @@ describe('OpenAPI', () => {
       ['/auth/sessions', 'get'],
       ['/auth/sessions/{id}', 'delete'],
       ['/users/me', 'get'],
+      ['/users/me/email', 'post'],
+      ['/users/me/email/confirm', 'post'],
+      ['/users/me/email/verify', 'post'],
       ['/users/me', 'patch'],
       ['/users/me/password', 'post'],
     ];
