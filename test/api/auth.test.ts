@@ -441,6 +441,23 @@ describe('failed-login limit', () => {
     for (let i = 0; i < 12; i++) expect((await login(u.email, u.password)).status).toBe(200);
   });
 
+  it('holds across instances with the counters in Redis (REDIS_URL)', async () => {
+    const a = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    const b = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    try {
+      const u = await registerAndLogin(a);
+      const tryLogin = (app: TestApp, password: string) => app.api('/auth/login', { method: 'POST', json: { email: u.email, password } });
+      expect((await tryLogin(b, u.password)).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await tryLogin(a, `Wrong-password-r${i}`)).status).toBe(401);
+      for (let i = 0; i < 5; i++) expect((await tryLogin(b, `Wrong-password-s${i}`)).status).toBe(401);
+      expect((await tryLogin(a, u.password)).status).toBe(429);
+      expect((await tryLogin(b, u.password)).status).toBe(429);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
   describe('behind a trusted proxy (client addresses from X-Forwarded-For)', () => {
     let proxied: TestApp;
     beforeAll(async () => {
@@ -465,13 +482,19 @@ describe('failed-login limit', () => {
 
     it('bounds distributed guessing: 100 failures per email across addresses, then 429 from everywhere', async () => {
       const owner = await registerAndLogin(proxied);
-      for (let a = 0; a < 10; a++) {
-        for (let i = 0; i < 10; i++) expect((await from(`192.0.2.${a + 1}`, owner.email, `Guess-${a}-${i}-pw`)).status).toBe(401);
-      }
+      // Ten addresses guessing side by side, ten wrong passwords each: all within their own limit.
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, async (_, a) => {
+          const seen: number[] = [];
+          for (let i = 0; i < 10; i++) seen.push((await from(`192.0.2.${a + 1}`, owner.email, `Guess-${a}-${i}-pw`)).status);
+          return seen;
+        }),
+      );
+      expect(statuses.flat()).toEqual(Array(100).fill(401));
       const res = await from('198.51.100.20', owner.email, owner.password);
       expect(res.status).toBe(429);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-    });
+    }, 120_000);
   });
 });
 
