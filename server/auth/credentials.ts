@@ -9,7 +9,7 @@ import type { AuditService } from '../audit/index.js';
 import type { Db } from '../shared/db.js';
 import { AppError, RateLimitedError, UnauthorizedError, ValidationError } from '../shared/errors.js';
 import { createFailureCounter, type LimiterBackends } from '../shared/rate-limit.js';
-import type { AuditContext, WriteContext } from '../shared/write-context.js';
+import type { WriteContext } from '../shared/write-context.js';
 import { User } from '../users/index.js';
 import { newOpaqueToken, type PasswordHasher } from './crypto.js';
 import { passwordProblems } from './strength.js';
@@ -109,9 +109,4 @@ export function createReenteredPasswordCheck(deps: { db: Db; audit: AuditService
     });
     throw wrongPassword(path);
   };
-}
-
-/** Audit facts of a public request, as a write by `userId` (or by no one yet known). */
-export function publicWrite(userId: string | null, facts: AuditContext): { userId: string | null; actorId: string | null; audit: AuditContext } {
-  return { userId, actorId: userId, audit: facts };
 }
