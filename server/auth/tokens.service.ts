@@ -5,7 +5,7 @@ import type { AuditService } from '../audit/index.js';
 import type { UserHooks } from '../context.js';
 import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config.js';
-import { decodeCursor, encodeCursor, isIsoInstant, isUuid } from '../shared/cursor.js';
+import { decodeCursor, isIsoInstant, isUuid, keysetPage, type KeysetPage } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, UnauthorizedError, type AppError } from '../shared/errors.js';
 import type { AuthUser } from '../shared/http.js';
@@ -308,7 +308,7 @@ export function createTokensService(deps: TokensDeps) {
     },
 
     /** The caller's live logins, newest first, a page at a time (keyset on created_at, id). */
-    async listSessions(user: AuthUser, page: { limit: number; cursor?: string }): Promise<{ data: SessionInfo[]; nextCursor: string | null }> {
+    async listSessions(user: AuthUser, page: { limit: number; cursor?: string }): Promise<KeysetPage<SessionInfo>> {
       const q = db('auth_sessions')
         .where({ user_id: user.id })
         .where('expires_at', '>', db.fn.now())
@@ -319,17 +319,15 @@ export function createTokensService(deps: TokensDeps) {
         q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [createdAt, id]);
       }
       const rows: { id: string; user_agent: string | null; ip: string | null; created_at: Date; last_used_at: Date }[] = await q;
-      const more = rows.length > page.limit;
-      const data = rows.slice(0, page.limit).map((s) => ({
+      const view = (s: (typeof rows)[number]): SessionInfo => ({
         id: s.id,
         userAgent: s.user_agent,
         ip: s.ip,
         createdAt: new Date(s.created_at).toISOString(),
         lastUsedAt: new Date(s.last_used_at).toISOString(),
         current: s.id === user.sessionId,
-      }));
-      const last = data[data.length - 1];
-      return { data, nextCursor: more && last ? encodeCursor([last.createdAt, last.id]) : null };
+      });
+      return keysetPage(rows, page.limit, view, (s) => [new Date(s.created_at).toISOString(), s.id]);
     },
 
     /** Revokes one of the caller's logins; another user's session id is simply not found. */
