@@ -8,7 +8,7 @@ import type { ActionContext, ActionRequest, ActionResponse, After, BaseRecord, R
 import type { Response } from 'express';
 import type { AuditService } from '../server/audit/index.js';
 import type { AuditContext } from '../server/shared/write-context.js';
-import type { AuthService } from '../server/auth/index.js';
+import type { AuthServices } from '../server/auth/index.js';
 import type { Clock } from '../server/shared/clock.js';
 import type { Db } from '../server/shared/db.js';
 import { AppError, ConflictError } from '../server/shared/errors.js';
@@ -33,7 +33,7 @@ export interface UserActionDeps {
   db: Db;
   clock: Clock;
   audit: AuditService;
-  auth: AuthService;
+  auth: AuthServices;
 }
 
 export interface UserAction {
@@ -59,7 +59,7 @@ export const USER_ACTIONS: UserAction[] = [
     offered: (u, admin) => !u.disabled && u.id !== admin.id,
     async run({ auth }, u, actor) {
       if (u.id === actor.id) throw new ConflictError('You cannot disable your own account.', 'self_disable');
-      await auth.setDisabled(u.id, true, actor.id, actor.rc);
+      await auth.tokens.setDisabled({ userId: u.id, actorId: actor.id, audit: actor.rc }, true);
       return `${u.email} is disabled; their logins were revoked.`;
     },
   },
@@ -71,7 +71,7 @@ export const USER_ACTIONS: UserAction[] = [
     icon: 'CheckCircle',
     offered: (u) => u.disabled,
     async run({ auth }, u, actor) {
-      await auth.setDisabled(u.id, false, actor.id, actor.rc);
+      await auth.tokens.setDisabled({ userId: u.id, actorId: actor.id, audit: actor.rc }, false);
       return `${u.email} is enabled.`;
     },
   },
@@ -108,7 +108,8 @@ export const USER_ACTIONS: UserAction[] = [
     icon: 'Key',
     offered: (u) => u.two_factor,
     async run({ auth }, u, actor) {
-      await auth.resetTotpByAdmin({ userId: u.id, actorId: actor.id, audit: actor.rc });
+      const cleared = await auth.twoFactor.clearTwoFactor(u.id, { userId: actor.id, actorId: actor.id, audit: actor.rc });
+      if (!cleared) throw new ConflictError(`Two-factor authentication is already off for ${u.email}.`, 'two_factor_off');
       return `Two-factor authentication is off for ${u.email}; they were mailed.`;
     },
   },

@@ -9,11 +9,11 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
 import type { Logger } from 'pino';
 import { requestFacts } from '../server/shared/write-context.js';
-import type { AuthService, LoginFailureGate } from '../server/auth/index.js';
+import type { AuthServices } from '../server/auth/index.js';
 import type { Clock } from '../server/shared/clock.js';
 import type { Config } from '../server/shared/config.js';
 import type { Db } from '../server/shared/db.js';
-import { AppError, ForbiddenError, sendProblem, UnauthorizedError } from '../server/shared/errors.js';
+import { AppError, ForbiddenError, RateLimitedError, sendProblem, UnauthorizedError } from '../server/shared/errors.js';
 import { User } from '../server/users/index.js';
 
 /** A panel session ends after this long without a request. */
@@ -93,7 +93,7 @@ export async function purgeExpiredSessions(db: Db): Promise<number> {
  * `role = admin`), failures audited and counted in the same per-email bucket as `POST /auth/login`.
  * Any refusal is one message. On success the session id is renewed (no fixation).
  */
-export function authenticate(auth: AuthService, gate: LoginFailureGate) {
+export function authenticate(auth: AuthServices) {
   return async (email: unknown, password: unknown, context?: { req: Request; res: Response }): Promise<PanelAdmin | null> => {
     const req = context?.req;
     if (!req) return null;
@@ -101,16 +101,16 @@ export function authenticate(auth: AuthService, gate: LoginFailureGate) {
     if (typeof email !== 'string' || typeof password !== 'string' || !email.trim() || !password || email.length > 254 || password.length > 1024) {
       throw new Error(SIGN_IN_REFUSED);
     }
-    if (await gate.blocked(email)) throw new Error(SIGN_IN_LIMITED);
     const code = typeof fields.code === 'string' ? fields.code.trim() : '';
     const second = !code ? {} : /^\d{6}$/.test(code) ? { totp: code } : { recoveryCode: code.slice(0, 64) };
     try {
-      const profile = await auth.verifyCredentials({ email, password, ...second }, requestFacts(req), { via: 'admin', role: 'admin' });
+      const profile = await auth.tokens.verifyCredentials({ email, password, ...second }, requestFacts(req), { via: 'admin', role: 'admin' });
       await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
       return { id: profile.id, email: profile.email, title: profile.name ?? profile.email, role: 'admin' };
     } catch (err) {
+      // The failure limit is the API login's (counted by verifyCredentials itself).
+      if (err instanceof RateLimitedError) throw new Error(SIGN_IN_LIMITED, { cause: err });
       if (!(err instanceof AppError)) throw err;
-      await gate.fail(email);
       // The reason is in the audit log; the form gets the one message.
       throw new Error(SIGN_IN_REFUSED, { cause: err });
     }

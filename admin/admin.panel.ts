@@ -10,7 +10,6 @@ import { componentsBundler, generateUserComponentEntry, ADMIN_JS_TMP_DIR } from 
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
 import type { VerifyResult } from '../server/audit/index.js';
 import { requestFacts } from '../server/shared/write-context.js';
-import { loginFailureGate } from '../server/auth/index.js';
 import { AppError, ForbiddenError, NotFoundError, sendProblem, ValidationError } from '../server/shared/errors.js';
 import { countEventsSince } from '../server/shared/outbox.js';
 import { toAdminAction, USER_ACTIONS } from './admin.actions.js';
@@ -142,7 +141,7 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
       component: Components.Dashboard,
       handler: async () => ({
         usersTotal: Number(((await db('users').count({ n: '*' }).first()) as { n: string }).n),
-        activeLogins: await auth.countActiveLogins(),
+        activeLogins: await auth.tokens.countActiveLogins(),
         eventsLastHour: await countEventsSince(db, new Date(clock.now().getTime() - 3_600_000)),
         chain: await verifyChain(false),
       }),
@@ -199,7 +198,6 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
   await buildComponentsOnce(admin);
 
   const router = express.Router();
-  const gate = loginFailureGate({ db, redis: deps.redis });
   // Request facts for audit entries: AdminJS hands action handlers a copy of the request without `req.ip`.
   router.use((req, res, next) => {
     res.locals.adminRc = requestFacts(req);
@@ -221,7 +219,7 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
   });
   AdminJSExpress.buildAuthenticatedRouter(
     admin,
-    { authenticate: authenticate(auth, gate), cookieName: ADMIN_COOKIE, cookiePassword: cookieSecret(config) },
+    { authenticate: authenticate(auth), cookieName: ADMIN_COOKIE, cookiePassword: cookieSecret(config) },
     router,
     // The same options: AdminJS adds its own session middleware, which finds the session above and steps aside.
     sessions,

@@ -8,7 +8,7 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AuditService } from '../server/audit/index.js';
-import type { AuthService } from '../server/auth/index.js';
+import type { AuthServices } from '../server/auth/index.js';
 import type { Clock } from '../server/shared/clock.js';
 import type { Config } from '../server/shared/config.js';
 import type { Db } from '../server/shared/db.js';
@@ -22,7 +22,7 @@ export interface AdminDeps {
   audit: AuditService;
   jobs: Jobs;
   redis?: Redis;
-  auth: AuthService;
+  auth: AuthServices;
 }
 
 /**

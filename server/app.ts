@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { registerAccounts, createAccountService, type AccountService } from './accounts/index.js';
 import { createAuditService, registerAuditRoutes } from './audit/index.js';
-import { bearerAuthenticator, createAuthService, registerAuth, type AuthService } from './auth/index.js';
+import { bearerAuthenticator, createAuth, registerAuth, type AuthServices } from './auth/index.js';
 import { createCategoryService, registerCategories, type CategoryService } from './categories/index.js';
 import type { FeatureContext, RouteSet, UserHooks } from './context.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -41,7 +41,7 @@ export interface AppDeps {
 
 /** The services the composition root built, for what sits above the app (admin panel, CLI, tests). */
 export interface AppServices {
-  auth: AuthService;
+  auth: AuthServices;
   users: UsersService;
   accounts: AccountService;
   categories: CategoryService;
@@ -88,9 +88,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const jobs = createJobs(logger);
 
   // Auth first: the route registry authenticates with it.
-  const auth: AuthService | undefined = deps.bare ? undefined : createAuthService({ db, clock, config, logger, audit, hooks, mailer: createMailer(config, logger) });
+  const mailer = createMailer(config, logger);
+  const auth: AuthServices | undefined = deps.bare ? undefined : createAuth({ db, clock, config, logger, audit, hooks, mailer, redis: deps.redis });
   const authenticate: Authenticator = auth
-    ? bearerAuthenticator(auth)
+    ? bearerAuthenticator(auth.tokens)
     : async () => {
         throw new UnauthorizedError();
       };
@@ -119,7 +120,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
     // Features, each with the services it declares.
     registerAuth(ctx, { auth, authenticate });
-    registerUsers(ctx, { users, auth });
+    registerUsers(ctx, { users });
     registerAccounts(ctx, { accounts });
     registerCategories(ctx, { categories });
     registerTransactions(ctx, { ledger });
@@ -143,7 +144,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
           databaseUrl: config.databaseUrl,
           corsOrigins: config.corsOrigins,
           hooks,
-          verifyAccessToken: (token) => auth.verifyAccessToken(token),
+          verifyAccessToken: (token) => auth.tokens.verifyAccessToken(token),
           metricsRegistry: metrics.registry,
         }
       : undefined;

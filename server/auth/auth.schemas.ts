@@ -1,15 +1,9 @@
 import { z } from 'zod';
-import { currencyCode, personName, profileSchema, timeZoneName } from '../users/index.js';
+import { currencyCode, emailInput, personName, timeZoneName } from '../shared/profile-fields.js';
+import { profileSchema } from '../users/index.js';
 import { PASSWORD_MAX, PASSWORD_MIN } from './strength.js';
 
-/** Emails are compared and stored lowercased. */
-export const emailInput = z
-  .string()
-  .trim()
-  .max(254)
-  .toLowerCase()
-  .pipe(z.email({ message: 'must be an email address' }))
-  .meta({ example: 'ada@example.com' });
+export { emailInput };
 
 export const newPassword = z
   .string()
@@ -44,7 +38,13 @@ export const refreshBody = z.object({ refreshToken: z.string().min(1).max(512) }
 export const logoutBody = z.object({ refreshToken: z.string().min(1).max(512).optional() }).strict().meta({ id: 'LogoutRequest' });
 export const forgotBody = z.object({ email: z.string().trim().max(254).toLowerCase() }).strict().meta({ id: 'ForgotPasswordRequest' });
 export const resetBody = z.object({ token: z.string().min(1).max(512), newPassword }).strict().meta({ id: 'ResetPasswordRequest' });
-export const codeBody = z.object({ code: z.string().trim().min(1).max(64) }).strict().meta({ id: 'TwoFactorCode' });
+export const enable2faBody = z
+  .object({
+    code: z.string().trim().min(1).max(64).meta({ description: 'a current code from the authenticator the setup secret was added to' }),
+    password: anyPassword.meta({ description: 'the current password: an access token alone cannot turn 2FA on' }),
+  })
+  .strict()
+  .meta({ id: 'TwoFactorEnableRequest' });
 export const disable2faBody = z
   .object({ password: anyPassword, code: z.string().trim().min(1).max(64).meta({ description: 'a TOTP code or a recovery code' }) })
   .strict()
@@ -80,3 +80,21 @@ export const sessionView = z
   .meta({ id: 'Session' });
 
 export const sessionList = z.object({ data: z.array(sessionView), nextCursor: z.string().nullable() }).meta({ id: 'SessionList' });
+
+export const changePasswordBody = z
+  .object({
+    currentPassword: anyPassword,
+    newPassword: z.string().max(1024),
+  })
+  .strict()
+  .meta({ id: 'ChangePassword' });
+
+export const changeEmailBody = z
+  .object({ newEmail: emailInput, password: anyPassword.meta({ description: 'the current password' }) })
+  .strict()
+  .meta({ id: 'ChangeEmailRequest' });
+
+export const emailTokenBody = z
+  .object({ token: z.string().min(1).max(512).meta({ description: 'the token from the mailed link' }) })
+  .strict()
+  .meta({ id: 'EmailTokenRequest' });

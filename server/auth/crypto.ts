@@ -55,6 +55,8 @@ export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export const JWT_ISSUER = 'numina';
 export const JWT_AUDIENCE = 'numina-api';
 const JWT_ALG = 'HS256';
+/** How far ahead of our clock an `iat` may be (instances' clocks differ slightly). */
+const CLOCK_SKEW_MS = 60_000;
 
 export interface AccessClaims {
   sub: string;
@@ -100,6 +102,10 @@ export function createAccessTokens(secret: string, ttlSeconds = ACCESS_TOKEN_TTL
       if (!ok) return null;
       const nowMs = now.getTime();
       if (!parsed.expiresAt || parsed.expiresAt.getTime() <= nowMs) return null;
+      // A token must say when it was made, not in the future, and live no longer than we issue
+      // them for: a forged or mis-issued long-lived token is refused even with a valid signature.
+      if (!parsed.issuedAt || parsed.issuedAt.getTime() > nowMs + CLOCK_SKEW_MS) return null;
+      if (parsed.expiresAt.getTime() - parsed.issuedAt.getTime() > ttlSeconds * 1000) return null;
       if (parsed.notBefore && parsed.notBefore.getTime() > nowMs) return null;
       if (parsed.issuer !== JWT_ISSUER || !parsed.audiences?.includes(JWT_AUDIENCE)) return null;
       const p = parsed.payload as Record<string, unknown>;

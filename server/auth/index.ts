@@ -1,16 +1,81 @@
 import type { Request } from 'express';
-import type { FeatureContext } from '../context.js';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AuditService } from '../audit/index.js';
+import type { FeatureContext, UserHooks } from '../context.js';
+import type { Clock } from '../shared/clock.js';
+import type { Config } from '../shared/config.js';
+import type { Db } from '../shared/db.js';
 import { UnauthorizedError } from '../shared/errors.js';
 import type { Authenticator, AuthUser } from '../shared/http.js';
-import { registerAuthRoutes } from './auth.routes.js';
-import type { AuthService } from './auth.service.js';
+import type { Mailer } from '../shared/mailer.js';
+import { createPasswordFailureLimit, createReenteredPasswordCheck, type PasswordFailureLimit, type VerifyReenteredPassword } from './credentials.js';
+import { createPasswordHasher, type PasswordHasher } from './crypto.js';
+import { registerEmailRoutes } from './email.routes.js';
+import { createEmailService, type EmailService } from './email.service.js';
+import { registerPasswordRoutes } from './passwords.routes.js';
+import { createPasswordsService, type PasswordsService } from './passwords.service.js';
+import { registerTokenRoutes } from './tokens.routes.js';
+import { createTokensService, type TokensService } from './tokens.service.js';
+import { registerTwoFactorRoutes } from './two-factor.routes.js';
+import { createTwoFactorService, type TwoFactorService } from './two-factor.service.js';
 
-export { createAuthService, notifySessionsRevoked, revokeSessions, SESSIONS_REVOKED_CHANNEL, RESET_TOKEN_TTL_MS } from './auth.service.js';
-export type { AuthService, AuthDeps, TokenPair, SessionInfo } from './auth.service.js';
+export { notifySessionsRevoked, revokeSessions, SESSIONS_REVOKED_CHANNEL } from './revocation.js';
+export { RESET_TOKEN_TTL_MS } from './passwords.service.js';
+export { EMAIL_TOKEN_TTL_MS } from './email.service.js';
+export { PASSWORD_FAILURE_LIMITS, type PasswordFailureLimit, type VerifyReenteredPassword } from './credentials.js';
+export type { TokensService, TokenPair, SessionInfo } from './tokens.service.js';
+export type { PasswordsService } from './passwords.service.js';
+export type { TwoFactorService } from './two-factor.service.js';
+export type { EmailService } from './email.service.js';
 export { createPasswordHasher, OWASP_ARGON2, ACCESS_TOKEN_TTL_SECONDS, type PasswordHasher, type Argon2Params } from './crypto.js';
 export { emailInput, newPassword } from './auth.schemas.js';
-export { loginFailureGate, LOGIN_FAILURES, type LoginFailureGate } from './auth.routes.js';
-export type { LoginInput } from './auth.service.js';
+export type { LoginInput } from './tokens.service.js';
+
+export interface AuthDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'jwtSecret' | 'encryptionKey' | 'publicUrl'>;
+  logger: Logger;
+  audit: AuditService;
+  hooks: UserHooks;
+  mailer: Mailer;
+  /** Where failure limits are counted (shared by all instances). */
+  redis?: Redis;
+  hasher?: PasswordHasher;
+}
+
+/** The auth services, each usable on its own (admin panel, CLI, tests, other features). */
+export interface AuthServices {
+  /** Registration, login, refresh, logout, sessions, access-token verification, disabling a user. */
+  tokens: TokensService;
+  /** Forgot, reset and change a password. */
+  passwords: PasswordsService;
+  /** TOTP setup, enable, disable; `clearTwoFactor` for an admin. */
+  twoFactor: TwoFactorService;
+  /** Email verification and change. */
+  email: EmailService;
+  /**
+   * Verifies a password the signed-in user typed again, under the login failure limit, auditing
+   * a wrong one: for every feature that asks for the password before a sensitive write.
+   */
+  verifyPassword: VerifyReenteredPassword;
+  /** The failure limit itself (10 per account and address, 100 per account, per 15 minutes). */
+  passwordFailures: PasswordFailureLimit;
+}
+
+/** Builds the auth services in plain order: each after the ones it uses. */
+export function createAuth(deps: AuthDeps): AuthServices {
+  const { db, clock, config, logger, audit, hooks, mailer } = deps;
+  const hasher = deps.hasher ?? createPasswordHasher();
+  const passwordFailures = createPasswordFailureLimit({ db, redis: deps.redis });
+  const verifyPassword = createReenteredPasswordCheck({ db, audit, hasher, limit: passwordFailures });
+  const twoFactor = createTwoFactorService({ db, clock, config, logger, audit, hooks, mailer, verifyPassword });
+  const email = createEmailService({ db, clock, config, logger, audit, mailer, verifyPassword });
+  const passwords = createPasswordsService({ db, clock, config, logger, audit, hooks, mailer, hasher, verifyPassword });
+  const tokens = createTokensService({ db, clock, config, logger, audit, hooks, hasher, limit: passwordFailures, twoFactor, email });
+  return { tokens, passwords, twoFactor, email, verifyPassword, passwordFailures };
+}
 
 /** Reads `Authorization: Bearer <token>`; anything else is a 401. */
 export function bearerToken(req: Request): string {
@@ -20,16 +85,22 @@ export function bearerToken(req: Request): string {
 }
 
 /** The HTTP authenticator the route registry runs for `user` and `admin` routes. */
-export function bearerAuthenticator(auth: AuthService): Authenticator {
-  return (req: Request): Promise<AuthUser> => auth.verifyAccessToken(bearerToken(req));
+export function bearerAuthenticator(tokens: Pick<TokensService, 'verifyAccessToken'>): Authenticator {
+  return (req: Request): Promise<AuthUser> => tokens.verifyAccessToken(bearerToken(req));
 }
 
 export interface AuthFeatureDeps {
-  auth: AuthService;
+  auth: AuthServices;
   authenticate: Authenticator;
 }
 
-/** Auth routes: registration, login, refresh, logout, sessions, 2FA, password reset. */
-export function registerAuth(ctx: FeatureContext, deps: AuthFeatureDeps): void {
-  registerAuthRoutes(ctx, deps);
+/**
+ * Auth routes: registration, login, refresh, logout, sessions, passwords (forgot, reset, and
+ * POST /users/me/password), 2FA, and email change/verification under /users/me.
+ */
+export function registerAuth(ctx: FeatureContext, { auth, authenticate }: AuthFeatureDeps): void {
+  registerTokenRoutes(ctx, { tokens: auth.tokens, authenticate });
+  registerPasswordRoutes(ctx, { passwords: auth.passwords });
+  registerTwoFactorRoutes(ctx, { twoFactor: auth.twoFactor });
+  registerEmailRoutes(ctx, { email: auth.email });
 }

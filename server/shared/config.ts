@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -41,7 +42,7 @@ const envSchema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .optional(),
   CORS_ORIGINS: z.string().default(''),
-  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  TRUST_PROXY: z.string().default('false'),
   RATE_LIMIT_IP_PER_MINUTE: intString(300),
   RATE_LIMIT_USER_PER_MINUTE: intString(1200),
   SHUTDOWN_TIMEOUT_MS: intString(10000),
@@ -70,7 +71,12 @@ export interface Config {
   tls?: { certFile: string; keyFile: string };
   redisUrl?: string;
   corsOrigins: string[];
-  trustProxy: boolean;
+  /**
+   * Express's `trust proxy`: false, a hop count, or the addresses/CIDRs (and Express's names
+   * loopback, linklocal, uniquelocal) of the proxies in front. `true` (trust every hop) is refused
+   * in production: any client could then choose its own address.
+   */
+  trustProxy: boolean | number | string[];
   rateLimit: { ipPerMinute: number; userPerMinute: number };
   shutdownTimeoutMs: number;
   dataDir: string;
@@ -80,6 +86,78 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `a.b.c.d`, `a.b.c.d/n`, an IPv6 address or CIDR, or one of Express's names. */
+function isProxyAddress(item: string): boolean {
+  if (PROXY_NAMES.has(item)) return true;
+  const [addr, bits, ...rest] = item.split('/');
+  const family = isIP(addr);
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** TRUST_PROXY → the value Express's `trust proxy` takes. */
+function parseTrustProxy(raw: string, env: string): boolean | number | string[] {
+  const v = raw.trim();
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') {
+    if (env === 'production') {
+      throw new ConfigError(
+        'TRUST_PROXY: `true` trusts every X-Forwarded-For hop, so a client can forge its address; in production give the number of proxies in front (e.g. 1) or their addresses/CIDRs (e.g. 10.0.0.0/8,loopback)',
+      );
+    }
+    return true;
+  }
+  if (/^\d+$/.test(v)) return Number(v);
+  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.filter((i) => !isProxyAddress(i));
+  if (!items.length || bad.length) {
+    throw new ConfigError(`TRUST_PROXY: must be false, a hop count, or a comma-separated list of proxy addresses/CIDRs (loopback, linklocal, uniquelocal allowed); not ${bad.join(', ') || 'empty'}`);
+  }
+  return items;
+}
+
+/** Shannon entropy of the characters of `s`, in bits for the whole string. */
+function entropyBits(s: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let perChar = 0;
+  for (const n of counts.values()) {
+    const p = n / s.length;
+    perChar -= p * Math.log2(p);
+  }
+  return perChar * s.length;
+}
+
+/** True when `s` is one shorter string repeated (`abcabcabc…`). */
+function isRepetition(s: string): boolean {
+  return /^(.+?)\1+$/s.test(s);
+}
+
+const PLACEHOLDER = /(change.?me|secret|password|example|default|placeholder|dummy|qwerty)/i;
+
+/**
+ * Why a production secret is weak, or null: a long secret can still be guessable (one repeated
+ * character, a repeated pattern, a placeholder word, or too few distinct characters).
+ */
+export function secretWeakness(secret: string): string | null {
+  if (isRepetition(secret)) return 'is one short pattern repeated';
+  if (new Set(secret).size < 8) return 'uses fewer than 8 distinct characters';
+  if (PLACEHOLDER.test(secret)) return 'contains a placeholder or common word';
+  if (entropyBits(secret) < 90) return 'has too little entropy (use at least 32 random bytes, e.g. `openssl rand -base64 48`)';
+  return null;
+}
+
+/** Why a 32-byte key is weak, or null (all one byte, a repeated pattern, few distinct bytes). */
+function keyWeakness(key: Buffer): string | null {
+  if (isRepetition(key.toString('latin1'))) return 'is one short byte pattern repeated';
+  if (new Set(key).size < 12) return 'has too few distinct bytes to be random (use `openssl rand -hex 32`)';
+  return null;
+}
 
 function parseKey(raw: string, name: string): Buffer {
   const buf = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
@@ -125,6 +203,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret ??= dev.JWT_SECRET;
     encryptionKey ??= dev.ENCRYPTION_KEY;
   }
+  const key = parseKey(encryptionKey, 'ENCRYPTION_KEY');
+  if (e.NODE_ENV === 'production') {
+    const weakJwt = secretWeakness(jwtSecret);
+    if (weakJwt) throw new ConfigError(`JWT_SECRET: ${weakJwt}`);
+    const weakKey = keyWeakness(key);
+    if (weakKey) throw new ConfigError(`ENCRYPTION_KEY: ${weakKey}`);
+  }
   const scheme = e.TLS_CERT_FILE ? 'https' : 'http';
   return {
     env: e.NODE_ENV,
@@ -140,12 +225,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     tls: e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
     redisUrl: e.REDIS_URL,
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
-    trustProxy: e.TRUST_PROXY,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY, e.NODE_ENV),
     rateLimit: { ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE, userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     dataDir: e.DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     jwtSecret,
-    encryptionKey: parseKey(encryptionKey, 'ENCRYPTION_KEY'),
+    encryptionKey: key,
   };
 }

@@ -22,8 +22,31 @@ export const REDACT_PATHS = [
   'token',
 ];
 
+/** A key that names a credential, at any depth: its string value (or list of strings) never reaches the log. */
+const SECRET_KEY = '[^"\\\\]*(?:password|token|secret|authorization|cookie|totp|recoverycode|otpauth)[^"\\\\]*';
+const JSON_STRING = '"(?:[^"\\\\]|\\\\.)*"';
+const SECRET_FIELD = new RegExp(`"(${SECRET_KEY})":(?:${JSON_STRING}|\\[(?:\\s*${JSON_STRING}\\s*,?)*\\])`, 'gi');
+/** A token in the query of a URL-like field (a request line, a link): `?token=…` keeps its name only. */
+const URL_FIELD = new RegExp(`"(url|href|link|location|referer|referrer|originalUrl|msg)":(${JSON_STRING})`, 'gi');
+const QUERY_SECRET = /([?&](?:[a-z_]*token|code|secret|password)=)[^&#"\\\s]*/gi;
+
+/**
+ * The last line of defence, applied to every serialised log line whatever wrote it (serializers,
+ * error objects, child bindings): a field named like a credential at any depth is replaced, and so
+ * is a token in a URL's query. `REDACT_PATHS` stays for the known places (cheaper, and censors
+ * non-string values too).
+ */
+export function scrubLogLine(line: string): string {
+  return line
+    .replace(SECRET_FIELD, (_m, key: string) => `"${key}":"[redacted]"`)
+    .replace(URL_FIELD, (_m, key: string, value: string) => `"${key}":${value.replace(QUERY_SECRET, '$1[redacted]')}`);
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'numina' } }, destination);
+  return pino(
+    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { service: 'numina' }, hooks: { streamWrite: scrubLogLine } },
+    destination,
+  );
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -8,18 +8,31 @@ export interface Mail {
   text: string;
 }
 
-/** Outgoing mail. Through SMTP (`SMTP_URL`) when configured; otherwise written to the log. */
+/** Outgoing mail. Through SMTP (`SMTP_URL`) when configured; otherwise see createMailer. */
 export interface Mailer {
   send(mail: Mail): Promise<void>;
   close(): void;
 }
 
-export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom'>, logger: Logger): Mailer {
+/**
+ * Without `SMTP_URL`, development writes each mail (links included) to the log, which is then the
+ * developer's mailbox; every other environment sends nothing and logs only that a mail was
+ * dropped — never its recipient, body or links: a reset link in a production log is an account
+ * for whoever reads the log.
+ */
+export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'env'>, logger: Logger): Mailer {
   if (!config.smtpUrl) {
+    if (config.env === 'development') {
+      return {
+        async send(mail) {
+          logger.info({ mail: { to: mail.to, subject: mail.subject, body: mail.text } }, 'mail not sent (SMTP_URL unset, development)');
+        },
+        close() {},
+      };
+    }
     return {
       async send(mail) {
-        // Development without SMTP: the log is the mailbox (it holds the link the mail would carry).
-        logger.info({ mail: { to: mail.to, subject: mail.subject, body: mail.text } }, 'mail not sent (SMTP_URL unset)');
+        logger.warn({ mailSubject: mail.subject }, 'mail dropped: SMTP_URL is not set');
       },
       close() {},
     };

@@ -84,3 +84,30 @@ export function createLimiter(
     },
   });
 }
+
+/** A failure counter in fixed windows, per key, in the same store as the request limits. */
+export interface FailureCounter {
+  /** Counts one attempt; returns the hits in the window so far (this one included) and when it ends. */
+  increment(key: string): Promise<{ hits: number; resetTime: Date }>;
+  /** Takes one attempt back (it succeeded). */
+  decrement(key: string): Promise<void>;
+}
+
+/**
+ * For limits that a service, not a middleware, decides on: the outcome (a wrong password) is known
+ * only inside the service. Counted before the check and taken back on success, so concurrent
+ * attempts cannot slip past the limit between check and count.
+ */
+export function createFailureCounter(backends: LimiterBackends, opts: { prefix: string; windowMs: number }): FailureCounter {
+  const store = makeStore(backends, opts.prefix);
+  void store.init?.({ windowMs: opts.windowMs } as Options);
+  return {
+    async increment(key) {
+      const r = await store.increment(key);
+      return { hits: r.totalHits, resetTime: r.resetTime ?? new Date(Date.now() + opts.windowMs) };
+    },
+    async decrement(key) {
+      await store.decrement(key);
+    },
+  };
+}

@@ -1,4 +1,3 @@
-import type { AuthService } from '../auth/index.js';
 import type { FeatureContext } from '../context.js';
 import { registerUsersRoutes } from './users.routes.js';
 import type { UsersService } from './users.service.js';
@@ -9,11 +8,12 @@ export { changeRole, createUsersService, type UsersService } from './users.servi
 
 export interface UsersFeatureDeps {
   users: UsersService;
-  /** The password change lives with the passwords it checks. */
-  auth: AuthService;
 }
 
-/** GET/PATCH /users/me and POST /users/me/password. */
+/**
+ * GET/PATCH /users/me. The routes under /users/me that check a password or mail a link (password
+ * and email change, email verification) belong to auth, which owns credentials.
+ */
 export function registerUsers(ctx: FeatureContext, deps: UsersFeatureDeps): void {
-  registerUsersRoutes(ctx, deps.users, deps.auth);
+  registerUsersRoutes(ctx, deps.users);
 }

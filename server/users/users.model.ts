@@ -9,6 +9,7 @@ export class User extends Model {
 
   id!: string;
   email!: string;
+  email_verified_at!: Date | null;
   name!: string | null;
   role!: 'user' | 'admin';
   disabled!: boolean;
@@ -45,6 +46,7 @@ export class User extends Model {
 export interface Profile {
   id: string;
   email: string;
+  emailVerified: boolean;
   name: string | null;
   currency: string;
   timeZone: string;
@@ -53,10 +55,11 @@ export interface Profile {
   createdAt: string;
 }
 
-export function toProfile(u: Pick<User, 'id' | 'email' | 'name' | 'currency' | 'time_zone' | 'role' | 'totp_enabled_at' | 'created_at'>): Profile {
+export function toProfile(u: Pick<User, 'id' | 'email' | 'email_verified_at' | 'name' | 'currency' | 'time_zone' | 'role' | 'totp_enabled_at' | 'created_at'>): Profile {
   return {
     id: u.id,
     email: u.email,
+    emailVerified: u.email_verified_at != null,
     name: u.name ?? null,
     currency: u.currency,
     timeZone: u.time_zone,

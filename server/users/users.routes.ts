@@ -1,10 +1,8 @@
-import { requestFacts } from '../shared/write-context.js';
-import type { AuthService } from '../auth/index.js';
 import type { FeatureContext } from '../context.js';
 import type { createUsersService } from './users.service.js';
-import { changePasswordBody, profileSchema, updateProfileBody } from './users.schemas.js';
+import { profileSchema, updateProfileBody } from './users.schemas.js';
 
-export function registerUsersRoutes(ctx: FeatureContext, users: ReturnType<typeof createUsersService>, auth: AuthService): void {
+export function registerUsersRoutes(ctx: FeatureContext, users: ReturnType<typeof createUsersService>): void {
   const r = ctx.registry;
   const tags = ['Users'];
 
@@ -29,17 +27,4 @@ export function registerUsersRoutes(ctx: FeatureContext, users: ReturnType<typeo
     handler: ({ body, write }) => users.updateProfile(write, body),
   });
 
-  r.add({
-    method: 'post',
-    path: '/users/me/password',
-    access: 'user',
-    summary: 'Change your password; your other logins are revoked',
-    tags,
-    body: changePasswordBody,
-    status: 204,
-    responses: { 204: { description: 'Changed' } },
-    handler: async ({ body, user, req }) => {
-      await auth.changePassword(user, body.currentPassword, body.newPassword, requestFacts(req));
-    },
-  });
 }

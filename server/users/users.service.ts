@@ -20,6 +20,21 @@ export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock;
       return toProfile(user);
     },
 
+    /**
+     * The user's address when it has been verified (through the link mailed at registration or at
+     * an email change), else null. Mail that is not a reply to the user's own request (alerts)
+     * goes only to this address.
+     */
+    async verifiedEmail(userId: string): Promise<string | null> {
+      const row: { email: string; email_verified_at: Date | null } | undefined = await db('users').where({ id: userId }).first('email', 'email_verified_at');
+      return row?.email_verified_at ? row.email : null;
+    },
+
+    /** Whether the user's current address is verified. */
+    async isEmailVerified(userId: string): Promise<boolean> {
+      return (await this.verifiedEmail(userId)) !== null;
+    },
+
     /** Changes name, currency or time zone; only these (role and email never change here). Audited with before/after. */
     async updateProfile(write: WriteContext, patch: ProfilePatch): Promise<Profile> {
       const userId = write.userId;

@@ -299,7 +299,7 @@ describe('Users resource', () => {
     expect(await t.db('recovery_codes').where({ user_id: u.id }).count({ n: '*' }).first()).toEqual({ n: '0' });
     const mail = await smtp.waitForMail(u.email);
     expect(mail.subject).toBe('Two-factor authentication was turned off on your Numina account');
-    const entry = await t.db('audit_logs').where({ user_id: u.id, action: 'auth.2fa_reset_by_admin' }).first();
+    const entry = await t.db('audit_logs').where({ user_id: u.id, action: 'auth.2fa_cleared' }).first();
     expect(entry.actor_id).toBe(a.id);
   });
 

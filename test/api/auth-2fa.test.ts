@@ -1,7 +1,16 @@
+import { systemWrite } from '../../server/shared/write-context.js';
 import { useTestApp } from '../helpers/app.js';
+import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { registerAndLogin, totpCode, type TestUser } from '../helpers/users.js';
 
-const t = useTestApp();
+let smtp: TestSmtp;
+beforeAll(async () => {
+  smtp = await startTestSmtp();
+});
+const t = useTestApp(() => ({ SMTP_URL: smtp.url }));
+afterAll(async () => {
+  await smtp.stop();
+});
 
 const STEP = 30_000;
 const post = (path: string, token: string | undefined, json: unknown) => t.api(path, { method: 'POST', token, json });
@@ -15,7 +24,7 @@ const nextCode = (secret: string) => {
 async function userWith2fa(): Promise<TestUser & { secret: string; recoveryCodes: string[] }> {
   const u = await registerAndLogin(t);
   const { secret } = await (await post('/auth/2fa/setup', u.accessToken, undefined)).json();
-  const res = await post('/auth/2fa/enable', u.accessToken, { code: totpCode(secret, t.clock.now()) });
+  const res = await post('/auth/2fa/enable', u.accessToken, { code: totpCode(secret, t.clock.now()), password: u.password });
   expect(res.status).toBe(200);
   const { recoveryCodes } = await res.json();
   return { ...u, secret, recoveryCodes };
@@ -65,7 +74,7 @@ describe('POST /auth/2fa/enable', () => {
     const u = await registerAndLogin(t);
     const { secret } = await (await post('/auth/2fa/setup', u.accessToken, undefined)).json();
     const wrong = totpCode(secret, new Date(t.clock.now().getTime() + 10 * STEP));
-    const res = await post('/auth/2fa/enable', u.accessToken, { code: wrong });
+    const res = await post('/auth/2fa/enable', u.accessToken, { code: wrong, password: u.password });
     expect(res.status).toBe(400);
     expect((await res.json()).code).toBe('invalid_code');
     expect((await (await t.api('/users/me', { token: u.accessToken })).json()).twoFactorEnabled).toBe(false);
@@ -73,17 +82,17 @@ describe('POST /auth/2fa/enable', () => {
 
   it('answers 409 before setup and when 2FA is already on', async () => {
     const fresh = await registerAndLogin(t);
-    expect((await post('/auth/2fa/enable', fresh.accessToken, { code: '123456' })).status).toBe(409);
+    expect((await post('/auth/2fa/enable', fresh.accessToken, { code: '123456', password: fresh.password })).status).toBe(409);
     const u = await userWith2fa();
     expect((await post('/auth/2fa/setup', u.accessToken, undefined)).status).toBe(409);
-    expect((await post('/auth/2fa/enable', u.accessToken, { code: nextCode(u.secret) })).status).toBe(409);
+    expect((await post('/auth/2fa/enable', u.accessToken, { code: nextCode(u.secret), password: u.password })).status).toBe(409);
   });
 
   it('revokes the user’s other logins, which were opened with one factor', async () => {
     const u = await registerAndLogin(t);
     const other = await (await login(u)).json();
     const { secret } = await (await post('/auth/2fa/setup', u.accessToken, undefined)).json();
-    await post('/auth/2fa/enable', u.accessToken, { code: totpCode(secret, t.clock.now()) });
+    await post('/auth/2fa/enable', u.accessToken, { code: totpCode(secret, t.clock.now()), password: u.password });
     expect((await t.api('/users/me', { token: other.accessToken })).status).toBe(401);
     expect((await t.api('/users/me', { token: u.accessToken })).status).toBe(200);
   });
@@ -91,15 +100,92 @@ describe('POST /auth/2fa/enable', () => {
   it('limits wrong codes: after 10 failures further attempts get 429', async () => {
     const u = await registerAndLogin(t);
     await post('/auth/2fa/setup', u.accessToken, undefined);
-    for (let i = 0; i < 10; i++) expect((await post('/auth/2fa/enable', u.accessToken, { code: '000000' })).status).toBe(400);
-    const res = await post('/auth/2fa/enable', u.accessToken, { code: '000000' });
+    for (let i = 0; i < 10; i++) expect((await post('/auth/2fa/enable', u.accessToken, { code: '000000', password: u.password })).status).toBe(400);
+    const res = await post('/auth/2fa/enable', u.accessToken, { code: '000000', password: u.password });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBeTruthy();
   });
 
   it('refuses a body without a code with 400', async () => {
     const u = await registerAndLogin(t);
-    expect((await post('/auth/2fa/enable', u.accessToken, {})).status).toBe(400);
+    expect((await post('/auth/2fa/enable', u.accessToken, { password: u.password })).status).toBe(400);
+  });
+
+  it('needs the current password: an access token alone cannot turn 2FA on or end the owner’s other logins', async () => {
+    const u = await registerAndLogin(t);
+    const other = await (await login(u)).json();
+    const { secret } = await (await post('/auth/2fa/setup', u.accessToken, undefined)).json();
+    const missing = await post('/auth/2fa/enable', u.accessToken, { code: totpCode(secret, t.clock.now()) });
+    expect(missing.status).toBe(400);
+    expect((await missing.json()).errors.map((e: { path: string }) => e.path)).toContain('body.password');
+    const wrong = await post('/auth/2fa/enable', u.accessToken, { code: totpCode(secret, t.clock.now()), password: 'Guessed-by-a-thief-1' });
+    expect(wrong.status).toBe(400);
+    const body = await wrong.json();
+    expect(body.code).toBe('invalid_password');
+    expect(body.errors[0].path).toBe('body.password');
+    expect((await (await t.api('/users/me', { token: u.accessToken })).json()).twoFactorEnabled).toBe(false);
+    expect((await t.api('/users/me', { token: other.accessToken })).status).toBe(200);
+    expect((await login(u)).status).toBe(200);
+    const failed = await t.db('audit_logs').where({ user_id: u.id, action: 'auth.2fa_enable_failed' }).select('actor_id', 'after');
+    expect(failed).toEqual([{ actor_id: u.id, after: { reason: 'wrong_password' } }]);
+  });
+
+  it('mails the owner that 2FA was turned on', async () => {
+    const u = await userWith2fa();
+    const mail = await smtp.waitForSubject(u.email, 'Two-factor authentication is on');
+    expect(mail.text).toContain('Two-factor authentication was turned on');
+    expect(mail.text).not.toContain(u.secret);
+    for (const c of u.recoveryCodes) expect(mail.text).not.toContain(c);
+  });
+});
+
+describe('one failure limit for every password check', () => {
+  it('wrong passwords at password change use up the budget of 2FA enable and of login from that address', async () => {
+    const u = await registerAndLogin(t);
+    const { secret } = await (await post('/auth/2fa/setup', u.accessToken, undefined)).json();
+    for (let i = 0; i < 10; i++) {
+      const res = await post('/users/me/password', u.accessToken, { currentPassword: `Wrong-current-${i}`, newPassword: 'Amber-meadow-falcon-99' });
+      expect(res.status).toBe(400);
+    }
+    const enable = await post('/auth/2fa/enable', u.accessToken, { code: totpCode(secret, t.clock.now()), password: u.password });
+    expect(enable.status).toBe(429);
+    expect(Number(enable.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await login(u)).status).toBe(429);
+    expect((await (await t.api('/users/me', { token: u.accessToken })).json()).twoFactorEnabled).toBe(false);
+  });
+
+  it('guards 2FA disable: after 10 wrong passwords the right one gets 429 and 2FA stays on', async () => {
+    const u = await userWith2fa();
+    for (let i = 0; i < 10; i++) {
+      const res = await post('/auth/2fa/disable', u.accessToken, { password: `Wrong-password-${i}`, code: '000000' });
+      expect(res.status).toBe(400);
+      expect((await res.json()).code).toBe('invalid_password');
+    }
+    expect((await post('/auth/2fa/disable', u.accessToken, { password: u.password, code: nextCode(u.secret) })).status).toBe(429);
+    expect((await login(u)).status).toBe(429);
+    expect(await t.db('audit_logs').where({ user_id: u.id, action: 'auth.2fa_disable_failed' }).count('* as n').first()).toEqual({ n: '10' });
+  });
+});
+
+describe('recovery when the authenticator and the codes are lost', () => {
+  it('an admin clears 2FA: audited with the admin as actor, the user is mailed, nothing else is revoked', async () => {
+    const u = await userWith2fa();
+    const admin = await registerAndLogin(t);
+    const other = await (await login(u, { totp: nextCode(u.secret) })).json();
+    const cleared = await t.app.services!.auth.twoFactor.clearTwoFactor(u.id, systemWrite(admin.id, admin.id));
+    expect(cleared).toBe(true);
+    expect((await login(u)).status).toBe(200);
+    expect((await t.api('/users/me', { token: u.accessToken })).status).toBe(200);
+    expect((await t.api('/users/me', { token: other.accessToken })).status).toBe(200);
+    expect((await (await t.api('/users/me', { token: u.accessToken })).json()).twoFactorEnabled).toBe(false);
+    expect(await t.db('recovery_codes').where({ user_id: u.id })).toHaveLength(0);
+    const entries = await t.db('audit_logs').where({ user_id: u.id, action: 'auth.2fa_cleared' }).select('actor_id', 'before', 'after');
+    expect(entries).toEqual([{ actor_id: admin.id, before: { twoFactorEnabled: true }, after: { twoFactorEnabled: false, recoveryCodesDeleted: 10 } }]);
+    const mail = await smtp.waitForSubject(u.email, 'Two-factor authentication is off');
+    expect(mail.text).toContain('An administrator turned two-factor authentication off');
+    // Clearing again changes nothing and writes nothing.
+    expect(await t.app.services!.auth.twoFactor.clearTwoFactor(u.id, systemWrite(admin.id, admin.id))).toBe(false);
+    expect(await t.db('audit_logs').where({ user_id: u.id, action: 'auth.2fa_cleared' })).toHaveLength(1);
   });
 });
 
@@ -135,7 +221,7 @@ describe('logging in with 2FA on', () => {
     const u = await registerAndLogin(t);
     const { secret } = await (await post('/auth/2fa/setup', u.accessToken, undefined)).json();
     const code = totpCode(secret, t.clock.now());
-    expect((await post('/auth/2fa/enable', u.accessToken, { code })).status).toBe(200);
+    expect((await post('/auth/2fa/enable', u.accessToken, { code, password: u.password })).status).toBe(200);
     expect((await login(u, { totp: code })).status).toBe(401);
   });
 
@@ -170,6 +256,8 @@ describe('POST /auth/2fa/disable', () => {
     expect(await t.db('recovery_codes').where({ user_id: u.id })).toHaveLength(0);
     const actions = await t.db('audit_logs').where({ user_id: u.id }).pluck('action');
     expect(actions).toContain('auth.2fa_disabled');
+    const mail = await smtp.waitForSubject(u.email, 'Two-factor authentication is off');
+    expect(mail.text).toContain('Two-factor authentication was turned off');
   });
 
   it('accepts a recovery code instead of a TOTP code', async () => {

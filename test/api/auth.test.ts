@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import pg from 'pg';
 import { createPasswordHasher } from '../../server/auth/index.js';
-import { startTestApp, testDatabaseUrl, useTestApp } from '../helpers/app.js';
+import { systemWrite } from '../../server/shared/write-context.js';
+import { startTestApp, testDatabaseUrl, useTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, uniqueEmail } from '../helpers/users.js';
 
 const t = useTestApp();
@@ -33,6 +34,7 @@ describe('POST /auth/register', () => {
     expect(user).toEqual({
       id: expect.any(String),
       email: email.toLowerCase(),
+      emailVerified: false,
       name: 'Ada',
       currency: 'USD',
       timeZone: 'UTC',
@@ -395,7 +397,7 @@ describe('GET /auth/sessions and DELETE /auth/sessions/:id', () => {
 });
 
 describe('failed-login limit', () => {
-  it('answers 429 with Retry-After after 10 failures for one email, leaves other emails alone, and lifts when the window ends', async () => {
+  it('answers 429 with Retry-After after 10 failures for one email from one address, leaves other emails alone, and lifts when the window ends', async () => {
     const victim = await registerAndLogin(t);
     const bystander = await registerAndLogin(t);
     for (let i = 0; i < 10; i++) expect((await login(victim.email, `Wrong-password-${i}`)).status).toBe(401);
@@ -406,9 +408,9 @@ describe('failed-login limit', () => {
     // The same email in another case is the same bucket.
     expect((await login(victim.email.toUpperCase(), victim.password)).status).toBe(429);
     expect((await login(bystander.email, bystander.password)).status).toBe(200);
-    // The window is kept in PostgreSQL (shared by all instances); end it there.
-    const n = await t.db('rate_limits').where('key', 'like', `%${victim.email}`).update({ reset_at: t.db.raw("now() - interval '1 second'") });
-    expect(n).toBe(1);
+    // The windows are kept in PostgreSQL (shared by all instances); end them there.
+    const n = await t.db('rate_limits').where('key', 'like', `pw-fail-%${victim.email}%`).update({ reset_at: t.db.raw("now() - interval '1 second'") });
+    expect(n).toBe(2);
     expect((await login(victim.email, victim.password)).status).toBe(200);
   });
 
@@ -432,13 +434,103 @@ describe('failed-login limit', () => {
     const u = await registerAndLogin(t);
     for (let i = 0; i < 12; i++) expect((await login(u.email, u.password)).status).toBe(200);
   });
+
+  it('holds across instances with the counters in Redis (REDIS_URL)', async () => {
+    const a = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    const b = await startTestApp({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    try {
+      const u = await registerAndLogin(a);
+      const tryLogin = (app: TestApp, password: string) => app.api('/auth/login', { method: 'POST', json: { email: u.email, password } });
+      expect((await tryLogin(b, u.password)).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await tryLogin(a, `Wrong-password-r${i}`)).status).toBe(401);
+      for (let i = 0; i < 5; i++) expect((await tryLogin(b, `Wrong-password-s${i}`)).status).toBe(401);
+      expect((await tryLogin(a, u.password)).status).toBe(429);
+      expect((await tryLogin(b, u.password)).status).toBe(429);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  describe('behind a trusted proxy (client addresses from X-Forwarded-For)', () => {
+    let proxied: TestApp;
+    beforeAll(async () => {
+      proxied = await startTestApp({ TRUST_PROXY: 'loopback' });
+    });
+    afterAll(async () => {
+      await proxied.stop();
+    });
+    const from = (ip: string, email: string, password: string) =>
+      proxied.api('/auth/login', { method: 'POST', headers: { 'x-forwarded-for': ip }, json: { email, password } });
+
+    it('a stranger failing from another address does not lock the owner out', async () => {
+      const owner = await registerAndLogin(proxied);
+      for (let i = 0; i < 25; i++) {
+        const res = await from('203.0.113.66', owner.email, `Guess-${i}-password`);
+        expect(res.status).toBe(i < 10 ? 401 : 429);
+      }
+      expect((await from('198.51.100.10', owner.email, owner.password)).status).toBe(200);
+      // The stranger's own address stays limited, right password or not.
+      expect((await from('203.0.113.66', owner.email, owner.password)).status).toBe(429);
+    });
+
+    it('bounds distributed guessing: 100 failures per email across addresses, then 429 from everywhere', async () => {
+      const owner = await registerAndLogin(proxied);
+      // Ten addresses guessing side by side, ten wrong passwords each: all within their own limit.
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, async (_, a) => {
+          const seen: number[] = [];
+          for (let i = 0; i < 10; i++) seen.push((await from(`192.0.2.${a + 1}`, owner.email, `Guess-${a}-${i}-pw`)).status);
+          return seen;
+        }),
+      );
+      expect(statuses.flat()).toEqual(Array(100).fill(401));
+      const res = await from('198.51.100.20', owner.email, owner.password);
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    }, 120_000);
+  });
+});
+
+describe('TRUST_PROXY with a hop count', () => {
+  it('takes the address the trusted proxy saw, not one the client wrote into X-Forwarded-For', async () => {
+    const proxied = await startTestApp({ TRUST_PROXY: '1' });
+    try {
+      const u = await registerAndLogin(proxied);
+      const res = await proxied.api('/auth/login', {
+        method: 'POST',
+        headers: { 'x-forwarded-for': '10.9.9.9, 198.51.100.7' },
+        json: { email: u.email, password: u.password },
+      });
+      expect(res.status).toBe(200);
+      const { accessToken } = await res.json();
+      const sessions = (await (await proxied.api('/auth/sessions', { token: accessToken })).json()).data;
+      const current = sessions.find((s: { current: boolean }) => s.current);
+      expect(current.ip).toBe('198.51.100.7');
+      const entry = await proxied.db('audit_logs').where({ user_id: u.id, action: 'auth.login' }).orderBy('seq', 'desc').first('ip');
+      expect(entry.ip).toBe('198.51.100.7');
+    } finally {
+      await proxied.stop();
+    }
+  });
+});
+
+describe('access-token lifetime', () => {
+  it('refuses a correctly signed token whose exp - iat is longer than 15 minutes', async () => {
+    const u = await registerAndLogin(t);
+    const claims = decode(u.accessToken);
+    const iat = claims.iat as number;
+    const long = forge({ alg: 'HS256', typ: 'JWT' }, { ...claims, exp: iat + 30 * 24 * 3600 }, t.config.jwtSecret);
+    expect((await me(long)).status).toBe(401);
+    const same = forge({ alg: 'HS256', typ: 'JWT' }, claims, t.config.jwtSecret);
+    expect((await me(same)).status).toBe(200);
+  });
 });
 
 describe('disabled users', () => {
   it('cannot log in or refresh, and their access tokens stop working at once', async () => {
     const u = await registerAndLogin(t);
-    const auth = t.app.services!.auth;
-    await auth.setDisabled(u.id, true, null);
+    await t.app.services!.auth.tokens.setDisabled(systemWrite(u.id), true);
     expect((await me(u.accessToken)).status).toBe(401);
     const loginRes = await login(u.email, u.password);
     expect(loginRes.status).toBe(401);
@@ -472,6 +564,9 @@ describe('OpenAPI', () => {
       ['/auth/sessions', 'get'],
       ['/auth/sessions/{id}', 'delete'],
       ['/users/me', 'get'],
+      ['/users/me/email', 'post'],
+      ['/users/me/email/confirm', 'post'],
+      ['/users/me/email/verify', 'post'],
       ['/users/me', 'patch'],
       ['/users/me/password', 'post'],
     ];

@@ -24,6 +24,7 @@ describe('GET /users/me', () => {
     expect(await res.json()).toEqual({
       id: u.id,
       email: u.email,
+      emailVerified: false,
       name: 'Grace',
       currency: 'EUR',
       timeZone: 'Europe/Paris',
@@ -111,6 +112,27 @@ describe('POST /users/me/password', () => {
     const body = await res.json();
     expect(body.code).toBe('invalid_password');
     expect(body.errors[0].path).toBe('body.currentPassword');
+    expect((await login(u.email, u.password)).status).toBe(200);
+  });
+
+  it('audits each wrong current password outside the refused change, and answers 429 after 10 (the login failure limit)', async () => {
+    const u = await registerAndLogin(t);
+    for (let i = 0; i < 10; i++) {
+      const res = await changePassword(u.accessToken, { currentPassword: `Guess-number-${i}`, newPassword: 'Amber-meadow-falcon-74' });
+      expect(res.status).toBe(400);
+      expect((await res.json()).code).toBe('invalid_password');
+    }
+    const limited = await changePassword(u.accessToken, { currentPassword: u.password, newPassword: 'Amber-meadow-falcon-74' });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await limited.json()).code).toBe('rate_limited');
+    const failed = await t.db('audit_logs').where({ user_id: u.id, action: 'auth.password_change_failed' }).select('actor_id', 'entity_id', 'after', 'ip');
+    expect(failed).toHaveLength(10);
+    expect(failed[0]).toEqual({ actor_id: u.id, entity_id: u.id, after: { reason: 'wrong_password' }, ip: expect.any(String) });
+    expect(JSON.stringify(failed)).not.toContain('Guess-number');
+    // Nothing changed: the old password still works (from another address, which this limit spares).
+    expect(await t.db('audit_logs').where({ user_id: u.id, action: 'auth.password_changed' })).toHaveLength(0);
+    await t.db('rate_limits').where('key', 'like', `pw-fail-%${u.email}%`).delete();
     expect((await login(u.email, u.password)).status).toBe(200);
   });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { loadConfig, type Config } from '../../server/shared/config.js';
 import { manualClock } from '../../server/shared/clock.js';
 import { createLogger } from '../../server/shared/logger.js';
@@ -29,7 +30,10 @@ export function testDatabaseUrl(): string {
  * Starts the real app in-process on port 0 against this run's database. Only the clock (and,
  * through env, the outside world such as SMTP) is replaced.
  */
-export async function startTestApp(env: Record<string, string> = {}, opts: { clock?: Date } = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  opts: { clock?: Date; /** Where log lines go (tests that read the log); silent otherwise unless TEST_LOG_LEVEL. */ logStream?: DestinationStream } = {},
+): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -45,7 +49,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { clo
     ...env,
   });
   const clock = manualClock(opts.clock);
-  const running = await startInstance(config, createLogger(config.logLevel), { clock, migrate: false });
+  const running = await startInstance(config, createLogger(config.logLevel, opts.logStream), { clock, migrate: false });
   const contract = createContractChecker(openApiDocument(running.app.registry) as unknown as Parameters<typeof createContractChecker>[0]);
   const api: TestApp['api'] = async (path, init = {}) => {
     const { json, token, headers, unchecked, ...rest } = init;

@@ -17,6 +17,11 @@ export interface TestSmtp {
   waitForMail(to: string, timeoutMs?: number): Promise<ReceivedMail>;
   /** Resolves with the first mail to `to` among those after the first `skip` mails received. */
   waitForMailAfter(to: string, skip: number, timeoutMs?: number): Promise<ReceivedMail>;
+  /**
+   * Resolves with the first mail to `to` whose subject contains `subject`, among those after the
+   * first `skip` mails received (default: all, already received or yet to come).
+   */
+  waitForSubject(to: string, subject: string, opts?: { skip?: number; timeoutMs?: number }): Promise<ReceivedMail>;
   stop(): Promise<void>;
 }
 
@@ -39,7 +44,7 @@ function parse(raw: string, from: string, to: string[]): ReceivedMail {
 /** A real SMTP server in the test process (no TLS, no auth) that keeps every mail it receives. */
 export async function startTestSmtp(): Promise<TestSmtp> {
   const mails: ReceivedMail[] = [];
-  const waiters: { to: string; resolve: (m: ReceivedMail) => void }[] = [];
+  const waiters: { to: string; subject?: string; resolve: (m: ReceivedMail) => void }[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -53,7 +58,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
         const mail = parse(Buffer.concat(chunks).toString('utf8'), from, to);
         mails.push(mail);
         for (const w of [...waiters]) {
-          if (to.includes(w.to)) {
+          if (to.includes(w.to) && (!w.subject || mail.subject.includes(w.subject))) {
             waiters.splice(waiters.indexOf(w), 1);
             w.resolve(mail);
           }
@@ -82,8 +87,25 @@ export async function startTestSmtp(): Promise<TestSmtp> {
       });
     });
   };
+  const waitForSubject: TestSmtp['waitForSubject'] = (to, subject, { skip = 0, timeoutMs = 10_000 } = {}) => {
+    const want = to.toLowerCase();
+    const found = mails.slice(skip).find((m) => m.to.includes(want) && m.subject.includes(subject));
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no mail "${subject}" to ${to} within ${timeoutMs} ms`)), timeoutMs);
+      waiters.push({
+        to: want,
+        subject,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+    });
+  };
   return {
     url: `smtp://127.0.0.1:${port}`,
+    waitForSubject,
     mails,
     waitForMail: (to, timeoutMs) => waitForMailAfter(to, 0, timeoutMs),
     waitForMailAfter,

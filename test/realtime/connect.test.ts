@@ -1,3 +1,4 @@
+import { systemWrite } from '../../server/shared/write-context.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
 import { io as ioClient } from 'socket.io-client';
@@ -114,7 +115,7 @@ describe('revoked logins', () => {
   it('disconnects every socket of a user who is disabled', async () => {
     const user = await registerAndLogin(t);
     const socket = await connectLive(t, user.accessToken);
-    await (t.app.services!.auth).setDisabled(user.id, true, null);
+    await t.app.services!.auth.tokens.setDisabled(systemWrite(user.id), true);
     expect(await socket.disconnected).toEqual({ reason: 'io server disconnect', ended: 'session_revoked' });
     expect((await connectError(t.url, { token: user.accessToken })).message).toBe('unauthorized');
   });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import {
   createAccessTokens,
@@ -125,7 +125,7 @@ describe('password strength', () => {
 });
 
 describe('mailer without SMTP_URL', () => {
-  it('writes the mail to the log instead', async () => {
+  it('in development writes the mail to the log instead', async () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk, _enc, cb) {
@@ -133,9 +133,81 @@ describe('mailer without SMTP_URL', () => {
         cb();
       },
     });
-    const mailer = createMailer({ smtpUrl: undefined, mailFrom: 'Numina <no-reply@numina.local>' }, createLogger('info', sink));
+    const mailer = createMailer({ env: 'development', smtpUrl: undefined, mailFrom: 'Numina <no-reply@numina.local>' }, createLogger('info', sink));
     await mailer.send({ to: 'ada@example.com', subject: 'Hello', text: 'link: https://x/reset-password?token=abc' });
     const entry = JSON.parse(lines.join(''));
     expect(entry.mail).toMatchObject({ to: 'ada@example.com', subject: 'Hello', body: expect.stringContaining('reset-password?token=abc') });
+  });
+});
+
+/** A logger whose lines land in `lines` (the real pino, redaction included). */
+function capturedLogger(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  return { lines, logger: createLogger('info', sink) };
+}
+
+describe('mailer without SMTP_URL outside development', () => {
+  it.each(['production', 'test'] as const)('in %s sends nothing and logs only that a mail was dropped', async (env) => {
+    const { lines, logger } = capturedLogger();
+    const mailer = createMailer({ env, smtpUrl: undefined, mailFrom: 'Numina <no-reply@numina.local>' }, logger);
+    await mailer.send({ to: 'ada@example.com', subject: 'Reset your Numina password', text: 'link: https://x/reset-password?token=tok-SECRET-123' });
+    const all = lines.join('');
+    expect(all).toContain('mail dropped');
+    expect(all).not.toContain('tok-SECRET-123');
+    expect(all).not.toContain('reset-password');
+    expect(all).not.toContain('ada@example.com');
+  });
+});
+
+describe('log redaction', () => {
+  it('hides credentials in a field of any name holding a token, at any depth, and tokens in URL queries', () => {
+    const { lines, logger } = capturedLogger();
+    logger.info(
+      {
+        a: { b: { c: { resetToken: 'S1-deep', recoveryCodes: ['S2-code', 'S3-code'] } } },
+        req: { url: '/reset-password?token=S4-query&x=1' },
+        err: { config: { headers: { Authorization: 'Bearer S5-header' } } },
+        body: { newPassword: 'S6-password', email: 'kept@example.com' },
+        totpSecret: 'S7-secret',
+      },
+      'something happened',
+    );
+    const line = lines.join('');
+    for (const s of ['S1-deep', 'S2-code', 'S3-code', 'S4-query', 'S5-header', 'S6-password', 'S7-secret']) expect(line).not.toContain(s);
+    const parsed = JSON.parse(line);
+    expect(parsed.a.b.c.resetToken).toBe('[redacted]');
+    expect(parsed.req.url).toBe('/reset-password?token=[redacted]&x=1');
+    expect(parsed.body.email).toBe('kept@example.com');
+    expect(parsed.msg).toBe('something happened');
+  });
+});
+
+describe('access-token lifetime', () => {
+  const sign = (payload: Record<string, unknown>) => {
+    const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}`;
+    return `${head}.${createHmac('sha256', SECRET).update(head).digest('base64url')}`;
+  };
+  const now = new Date('2026-03-01T12:00:00Z');
+  const iat = Math.floor(now.getTime() / 1000);
+  const claims = { sub: 'u1', sid: 's1', role: 'user', iss: 'numina', aud: 'numina-api' };
+
+  it('accepts a correctly signed token that lives as long as tokens are issued for', async () => {
+    expect(await createAccessTokens(SECRET).verify(sign({ ...claims, iat, exp: iat + 900 }), now)).toEqual({ sub: 'u1', sid: 's1', role: 'user' });
+  });
+
+  it('refuses a correctly signed token whose exp - iat exceeds the configured lifetime', async () => {
+    expect(await createAccessTokens(SECRET).verify(sign({ ...claims, iat, exp: iat + 86_400 }), now)).toBeNull();
+    expect(await createAccessTokens(SECRET, 60).verify(sign({ ...claims, iat, exp: iat + 900 }), now)).toBeNull();
+  });
+
+  it('refuses a token without iat, or issued in the future', async () => {
+    expect(await createAccessTokens(SECRET).verify(sign({ ...claims, exp: iat + 600 }), now)).toBeNull();
+    expect(await createAccessTokens(SECRET).verify(sign({ ...claims, iat: iat + 3600, exp: iat + 3600 + 900 }), now)).toBeNull();
   });
 });

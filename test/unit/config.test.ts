@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../server/shared/config.js';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig, secretWeakness } from '../../server/shared/config.js';
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'numina-config-'));
-const SECRETS = { JWT_SECRET: 'x'.repeat(40), ENCRYPTION_KEY: 'ab'.repeat(32) };
+const SECRETS = { JWT_SECRET: randomBytes(48).toString('base64url'), ENCRYPTION_KEY: randomBytes(32).toString('hex') };
 
 describe('config', () => {
   it('applies the documented defaults', () => {
@@ -42,5 +43,46 @@ describe('config', () => {
     expect(JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8')).JWT_SECRET).toBe(a.jwtSecret);
     const other = loadConfig({ DATA_DIR: tmp() });
     expect(other.jwtSecret).not.toBe(a.jwtSecret);
+  });
+
+  it.each([
+    ['one character repeated', 'x'.repeat(64)],
+    ['a short pattern repeated', 'abc123'.repeat(8)],
+    ['few distinct characters', 'aabbaabbabababbbaaabbbabababbaaabbbabbaba'],
+    ['a placeholder', 'please-change-me-before-going-live-0123456789'],
+    ['low entropy', '0101010101010101010101010101010123232323'],
+  ])('refuses a production JWT_SECRET that is %s, long as it may be', (_what, weak) => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ...SECRETS, JWT_SECRET: weak })).toThrow(/JWT_SECRET/);
+  });
+
+  it('refuses a production ENCRYPTION_KEY that is one byte repeated or patterned', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ...SECRETS, ENCRYPTION_KEY: 'ab'.repeat(32) })).toThrow(/ENCRYPTION_KEY/);
+    expect(() => loadConfig({ NODE_ENV: 'production', ...SECRETS, ENCRYPTION_KEY: '0123456789abcdef'.repeat(4) })).toThrow(/ENCRYPTION_KEY/);
+  });
+
+  it('accepts random secrets of the documented sizes (hex and base64)', () => {
+    for (let i = 0; i < 200; i++) {
+      expect(secretWeakness(randomBytes(16).toString('hex'))).toBeNull();
+      expect(secretWeakness(randomBytes(48).toString('base64url'))).toBeNull();
+    }
+  });
+
+  it('takes TRUST_PROXY as false, a hop count, or a list of proxy addresses, CIDRs and names', () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).trustProxy).toBe(false);
+    expect(loadConfig({ DATA_DIR: tmp(), TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ DATA_DIR: tmp(), TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,loopback,fd00::/8' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      'loopback',
+      'fd00::/8',
+    ]);
+    expect(() => loadConfig({ DATA_DIR: tmp(), TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
+    expect(() => loadConfig({ DATA_DIR: tmp(), TRUST_PROXY: 'my-proxy.example' })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('refuses TRUST_PROXY=true in production (every hop trusted lets a client forge its address)', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ...SECRETS, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
+    expect(loadConfig({ NODE_ENV: 'production', ...SECRETS, TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ DATA_DIR: tmp(), TRUST_PROXY: 'true' }).trustProxy).toBe(true);
   });
 });
