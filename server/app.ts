@@ -16,7 +16,7 @@ import { createJobs } from './shared/jobs.js';
 import { requestLogging } from './shared/logger.js';
 import { createMailer } from './shared/mailer.js';
 import { createOutbox } from './shared/outbox.js';
-import { createLimiter } from './shared/rate-limit.js';
+import { createLimiter, purgeExpiredRateLimits } from './shared/rate-limit.js';
 import { createRatesService, registerRates, type RatesService } from './rates/index.js';
 import { registerReports } from './reports/index.js';
 import { createMetrics, type Metrics } from './system/metrics.js';
@@ -85,7 +85,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const audit = createAuditService({ clock });
   const outbox = createOutbox({ clock });
   const hooks: UserHooks = { userCreated: [], userErased: [], sessionsRevoked: [] };
-  const jobs = createJobs(logger);
+  const jobs = createJobs({ logger, databaseUrl: config.databaseUrl });
+  jobs.schedule('rate-limits.purge', '*/15 * * * *', () => purgeExpiredRateLimits(db, clock));
 
   // Auth first: the route registry authenticates with it.
   const auth: AuthService | undefined = deps.bare ? undefined : createAuthService({ db, clock, config, logger, audit, hooks, mailer: createMailer(config, logger) });

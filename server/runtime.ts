@@ -72,8 +72,9 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
     });
     const port = await listen(server, config.port, config.host);
     listening = true;
-    app.ctx.jobs.start();
-    cleanups.push(async () => app.ctx.jobs.stop());
+    // The queue stops before the pool and the embedded database (cleanups run in reverse).
+    cleanups.push(() => app.ctx.jobs.stop());
+    await app.ctx.jobs.start();
     const scheme = config.tls ? 'https' : 'http';
     return { app, server, port, url: `${scheme}://127.0.0.1:${port}`, db, stop: stopAll };
   } catch (err) {

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import type { FeatureContext } from '../context.js';
 import { UnauthorizedError } from '../shared/errors.js';
 import type { Authenticator, AuthUser } from '../shared/http.js';
+import { purgeExpiredRefreshTokens, purgeExpiredResetTokens, purgeExpiredSessions } from './auth.purge.js';
 import { registerAuthRoutes } from './auth.routes.js';
 import type { AuthService } from './auth.service.js';
 
@@ -32,4 +33,8 @@ export interface AuthFeatureDeps {
 /** Auth routes: registration, login, refresh, logout, sessions, 2FA, password reset. */
 export function registerAuth(ctx: FeatureContext, deps: AuthFeatureDeps): void {
   registerAuthRoutes(ctx, deps);
+  // Expired rows are refused on read; these purges only keep the tables small.
+  ctx.jobs.schedule('auth.sessions.purge', '7 * * * *', () => purgeExpiredSessions(ctx.db, ctx.clock));
+  ctx.jobs.schedule('auth.refresh-tokens.purge', '17 * * * *', () => purgeExpiredRefreshTokens(ctx.db, ctx.clock));
+  ctx.jobs.schedule('auth.reset-tokens.purge', '27 * * * *', () => purgeExpiredResetTokens(ctx.db, ctx.clock));
 }
