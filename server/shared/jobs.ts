@@ -25,11 +25,19 @@ import type { Logger } from 'pino';
 /** Ids and flags only: the handler loads everything else from the database. */
 export type JobPayload = Record<string, string | number | boolean | null>;
 
+/** What a queued job's handler receives: its payload (ids only) and which try this is. */
+export interface QueuedJob<T> {
+  id: string;
+  payload: T;
+  /** 1 on the first try. */
+  attempt: number;
+}
+
 export interface JobRetryOptions {
-  /** How many times a failed run is retried (default 3). */
+  /** How many times a failed run is retried after the first try (default 3). */
   retryLimit?: number;
-  /** Seconds before the first retry; doubles each time (default 30). */
-  retryDelaySeconds?: number;
+  /** Delay before the first retry, doubling each time (default 30 s; pg-boss counts whole seconds). */
+  retryDelayMs?: number;
   /** A run still active after this long counts as crashed and is retried (default 15 min). */
   expireInSeconds?: number;
 }
@@ -53,20 +61,24 @@ export interface Jobs {
    * each tick.
    */
   schedule(name: string, every: string | number, fn: () => Promise<unknown>, opts?: ScheduleOptions): void;
-  /** The handler of one-off jobs sent with `send`/`sendAfterCommit`. Register before `start()`. */
-  work<P extends JobPayload>(name: string, handler: (payload: P) => Promise<unknown>, opts?: JobRetryOptions): void;
-  /** Queues a one-off job now (after `start()`). Resolves with its id (null when a singleton already waits). */
-  send(name: string, payload: JobPayload, opts?: SendOptions): Promise<string | null>;
+  /** The handler of one-off jobs queued with `enqueue`/`send`; a thrown error schedules a retry. Register before `start()`. */
+  work<P extends JobPayload>(name: string, handler: (job: QueuedJob<P>) => Promise<unknown>, opts?: JobRetryOptions): void;
   /**
    * Queues a one-off job inside the caller's database transaction: it becomes visible (and runs)
    * only once `trx` commits, and vanishes if it rolls back — so a mail about a change is never
    * sent for a change that did not happen, and never lost for one that did.
    */
-  sendAfterCommit(trx: Knex.Transaction, name: string, payload: JobPayload, opts?: SendOptions): Promise<string | null>;
+  enqueue(trx: Knex | Knex.Transaction, name: string, payload: JobPayload, opts?: SendOptions): Promise<string | null>;
+  /** Queues a one-off job outside any transaction (after `start()`). Resolves with its id (null when a singleton already waits). */
+  send(name: string, payload: JobPayload, opts?: SendOptions): Promise<string | null>;
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Runs a scheduled job (or a worker with `payload`) now, in this process; resolves with its result. */
-  runNow(name: string, payload?: JobPayload): Promise<unknown>;
+  /** Runs a scheduled job now, in this process, with the injected clock; resolves with its result. */
+  runNow(name: string): Promise<unknown>;
+  /** Same as `runNow` (the name the ledger's tests and CLIs use). */
+  run(name: string): Promise<unknown>;
+  /** Claims and runs every queued one-off job that is due now, once each; resolves with how many succeeded (tests, operators). */
+  drain(): Promise<number>;
   /** Names of the scheduled jobs (operators, docs, tests). */
   scheduled(): { name: string; cron: string }[];
 }
@@ -98,7 +110,7 @@ export function cronFor(every: string | number): string {
  * pg-boss's Db adapter over a Knex transaction, so a job insert joins the caller's transaction.
  * pg-boss writes `$n` placeholders; Knex binds `?` — the insert statement has no literal `?`.
  */
-function trxDb(trx: Knex.Transaction): PgBoss.Db {
+function trxDb(trx: Knex | Knex.Transaction): PgBoss.Db {
   return {
     async executeSql(text: string, values: unknown[] = []) {
       if (text.includes('?')) throw new Error('pg-boss statement with a literal "?" cannot be rebound for Knex');
@@ -117,7 +129,7 @@ function trxDb(trx: Knex.Transaction): PgBoss.Db {
 export function createJobs(deps: JobsDeps): Jobs {
   const { logger } = deps;
   const schedules = new Map<string, { cron: string; fn: () => Promise<unknown>; opts: ScheduleOptions }>();
-  const workers = new Map<string, { handler: (payload: JobPayload) => Promise<unknown>; opts: JobRetryOptions }>();
+  const workers = new Map<string, { handler: (job: QueuedJob<JobPayload>) => Promise<unknown>; opts: JobRetryOptions }>();
   let boss: PgBoss | undefined;
 
   const assertNew = (name: string) => {
@@ -126,7 +138,7 @@ export function createJobs(deps: JobsDeps): Jobs {
   };
   const queueOptions = (opts: JobRetryOptions) => ({
     retryLimit: opts.retryLimit ?? 3,
-    retryDelay: opts.retryDelaySeconds ?? 30,
+    retryDelay: Math.max(1, Math.round((opts.retryDelayMs ?? 30_000) / 1000)),
     retryBackoff: true,
     expireInSeconds: opts.expireInSeconds ?? 15 * 60,
   });
@@ -147,7 +159,7 @@ export function createJobs(deps: JobsDeps): Jobs {
 
     work(name, handler, opts = {}) {
       assertNew(name);
-      workers.set(name, { handler: handler as (payload: JobPayload) => Promise<unknown>, opts });
+      workers.set(name, { handler: handler as (job: QueuedJob<JobPayload>) => Promise<unknown>, opts });
     },
 
     async send(name, payload, opts) {
@@ -155,7 +167,7 @@ export function createJobs(deps: JobsDeps): Jobs {
       return running().send(name, payload, toSendOptions(opts));
     },
 
-    async sendAfterCommit(trx, name, payload, opts) {
+    async enqueue(trx, name, payload, opts) {
       if (!workers.has(name)) throw new Error(`no worker for job ${name}`);
       return running().send(name, payload, { ...toSendOptions(opts), db: trxDb(trx) });
     },
@@ -207,9 +219,9 @@ export function createJobs(deps: JobsDeps): Jobs {
           if (s.opts.runAtStart) await b.send(name, {}, { singletonKey: 'start' });
         }
         for (const [name, w] of workers) {
-          await b.work<JobPayload>(name, { batchSize: 1, pollingIntervalSeconds: deps.pollingIntervalSeconds ?? 2 }, async ([job]) => {
+          await b.work<JobPayload>(name, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: deps.pollingIntervalSeconds ?? 2 }, async ([job]) => {
             try {
-              return await w.handler(job.data);
+              return await w.handler({ id: job.id, payload: job.data, attempt: job.retryCount + 1 });
             } catch (err) {
               logger.error({ err, job: name, id: job.id }, 'job failed; it will be retried');
               throw err;
@@ -230,12 +242,37 @@ export function createJobs(deps: JobsDeps): Jobs {
       if (b) await b.stop({ graceful: true, close: true, wait: true, timeout: 10_000 });
     },
 
-    async runNow(name, payload = {}) {
+    async runNow(name) {
       const s = schedules.get(name);
-      if (s) return s.fn();
-      const w = workers.get(name);
-      if (w) return w.handler(payload);
-      throw new Error(`no job ${name}`);
+      if (!s) throw new Error(`no scheduled job ${name}`);
+      return s.fn();
+    },
+
+    async run(name) {
+      return this.runNow(name);
+    },
+
+    async drain() {
+      const b = running();
+      let done = 0;
+      for (const [name, w] of workers) {
+        for (;;) {
+          // fetch claims the jobs (state active), so a background worker cannot run them too.
+          const jobs = await b.fetch<JobPayload>(name, { batchSize: 50, includeMetadata: true });
+          if (jobs.length === 0) break;
+          for (const job of jobs) {
+            try {
+              await w.handler({ id: job.id, payload: job.data, attempt: job.retryCount + 1 });
+              await b.complete(name, job.id);
+              done++;
+            } catch (err) {
+              logger.error({ err, job: name, id: job.id }, 'job failed; it will be retried');
+              await b.fail(name, job.id, { message: String((err as Error)?.message ?? err) });
+            }
+          }
+        }
+      }
+      return done;
     },
 
     scheduled() {

@@ -115,8 +115,8 @@ describe('the job queue (pg-boss in PostgreSQL)', () => {
     const seen: { instance: string; n: number }[] = [];
     const a = newJobs();
     const b = newJobs();
-    a.work<{ n: number }>(queue, async ({ n }) => void seen.push({ instance: 'a', n }));
-    b.work<{ n: number }>(queue, async ({ n }) => void seen.push({ instance: 'b', n }));
+    a.work<{ n: number }>(queue, async ({ payload: { n } }) => void seen.push({ instance: 'a', n }));
+    b.work<{ n: number }>(queue, async ({ payload: { n } }) => void seen.push({ instance: 'b', n }));
     await Promise.all([a.start(), b.start()]);
     for (let n = 0; n < 20; n++) await (n % 2 ? a : b).send(queue, { n });
     await until(() => seen.length >= 20, '20 jobs');
@@ -127,7 +127,7 @@ describe('the job queue (pg-boss in PostgreSQL)', () => {
     const queue = `test.trx-${randomUUID().slice(0, 8)}`;
     const seen: string[] = [];
     const j = newJobs();
-    j.work<{ id: string }>(queue, async ({ id }) => {
+    j.work<{ id: string }>(queue, async ({ payload: { id } }) => {
       // Runs after commit: the row the job names is visible.
       const row = await db('users').where({ id }).first('id');
       seen.push(row ? `committed:${id}` : `invisible:${id}`);
@@ -136,14 +136,14 @@ describe('the job queue (pg-boss in PostgreSQL)', () => {
     const rolledBack = randomUUID();
     await db
       .transaction(async (trx) => {
-        await j.sendAfterCommit(trx, queue, { id: rolledBack });
+        await j.enqueue(trx, queue, { id: rolledBack });
         throw new Error('roll back');
       })
       .catch(() => undefined);
     const committed = randomUUID();
     await db.transaction(async (trx) => {
       await trx('users').insert({ id: committed, email: `${committed}@example.com`, currency: 'USD', time_zone: 'UTC', created_at: new Date() });
-      await j.sendAfterCommit(trx, queue, { id: committed });
+      await j.enqueue(trx, queue, { id: committed });
     });
     await until(() => seen.length >= 1, 'the committed job');
     expect(seen).toEqual([`committed:${committed}`]);
@@ -153,15 +153,36 @@ describe('the job queue (pg-boss in PostgreSQL)', () => {
   it('retries a run that fails', async () => {
     const queue = `test.retry-${randomUUID().slice(0, 8)}`;
     let attempts = 0;
+    const tries: number[] = [];
     const j = newJobs();
-    j.work(queue, async () => {
-      attempts++;
-      if (attempts === 1) throw new Error('transient');
-    }, { retryDelaySeconds: 1 });
+    j.work(
+      queue,
+      async ({ attempt }) => {
+        attempts++;
+        tries.push(attempt);
+        if (attempts === 1) throw new Error('transient');
+      },
+      { retryDelayMs: 1000 },
+    );
     await j.start();
     await j.send(queue, {});
     await until(() => attempts >= 2, 'the retry');
     expect(attempts).toBe(2);
+    expect(tries).toEqual([1, 2]);
+  });
+
+  it('drain runs every due job now, once each (tests and operators)', async () => {
+    const queue = `test.drain-${randomUUID().slice(0, 8)}`;
+    const seen: number[] = [];
+    // A slow poller, so drain (not the background worker) is what runs them.
+    const j = createJobs({ logger, databaseUrl: testDatabaseUrl(), pollingIntervalSeconds: 600 });
+    started.push(j);
+    j.work<{ n: number }>(queue, async ({ payload: { n } }) => void seen.push(n));
+    await j.start();
+    for (const n of [1, 2, 3]) await j.send(queue, { n });
+    expect(await j.drain()).toBe(3);
+    expect(seen.sort()).toEqual([1, 2, 3]);
+    expect(await j.drain()).toBe(0);
   });
 
   it('turns periods into cron expressions and refuses ones cron cannot express', () => {
