@@ -397,7 +397,8 @@ export function createRecurringService(deps: RecurringServiceDeps) {
 
     /**
      * The scheduled sweep: every active rule with an occurrence due in its user's time zone gets
-     * it, one database transaction per rule. Safe to run on several instances at once.
+     * it, one database transaction per rule. Safe to run on several instances at once. Returns how
+     * many rules got occurrences and how many occurrences were created.
      */
     async sweep(): Promise<{ rules: number; created: number }> {
       const now = clock.now();
@@ -425,7 +426,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
             if (c.next_date > today) continue;
             try {
               const n = await sweepRule(c.id, today);
-              rules++;
+              if (n > 0) rules++;
               created += n;
             } catch (err) {
               // One rule's failure never stops the others; the next sweep tries it again.
