@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { TRANSACTION_TYPES } from '../transactions/index.js';
 import { isoDate, listQuery } from '../shared/http.js';
-import { amountSchema } from '../shared/money.js';
+import { positiveAmountSchema } from '../shared/money.js';
 import { FREQUENCIES } from './recurring.calendar.js';
 import { ENDED_REASONS, RULE_STATUSES } from './recurring.model.js';
 
-const positiveAmount = amountSchema.refine((v) => !v.startsWith('-') && !/^0(\.0*)?$/.test(v), 'must be greater than zero');
+const positiveAmount = positiveAmountSchema;
 const uuid = z.uuid({ message: 'must be a UUID' });
 
 /** The transaction template: every field of a transaction except its date. */

@@ -4,7 +4,7 @@ import { lockAccounts } from '../accounts/index.js';
 import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeCursor, encodeCursor, isIsoInstant, isUuid } from '../shared/cursor.js';
+import { decodeCursor, isIsoInstant, isUuid, keysetPage } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
@@ -297,10 +297,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
         query.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [at, id]);
       }
       const rows = await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit + 1);
-      const more = rows.length > q.limit;
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return { data: page.map(toRuleView), nextCursor: more && last ? encodeCursor([new Date(last.created_at).toISOString(), last.id]) : null };
+      return keysetPage(rows, q.limit, toRuleView, (r) => [new Date(r.created_at).toISOString(), r.id]);
     },
 
     /**
