@@ -52,7 +52,8 @@ describe('scheduled purges of expired rows (injected clock)', () => {
 
     // Two hours on: the reset token (≤ 1 h) and the one-minute / 15-minute counters have expired.
     t.clock.advance(2 * 60 * 60 * 1000);
-    expect(await t.app.ctx.jobs.runNow('auth.reset-tokens.purge')).toBe(1);
+    // Counts are database-wide (other files' users share the run's database); the user's rows are checked below.
+    expect(await t.app.ctx.jobs.runNow('auth.reset-tokens.purge')).toBeGreaterThanOrEqual(1);
     expect(await t.app.ctx.jobs.runNow('rate-limits.purge')).toBeGreaterThan(0);
     expect(await countFor('password_reset_tokens', u.id)).toBe(0);
     expect(await t.db('rate_limits').where('reset_at', '<', t.clock.now()).count({ n: '*' }).then((r) => Number(r[0].n))).toBe(0);
