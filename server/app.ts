@@ -6,6 +6,7 @@ import { registerAccounts, createAccountService, type AccountService } from './a
 import { createAuditService, registerAuditRoutes } from './audit/index.js';
 import { bearerAuthenticator, createAuth, registerAuth, type AuthServices } from './auth/index.js';
 import { createCategoryService, registerCategories, type CategoryService } from './categories/index.js';
+import { createRecurringService, registerRecurring, type RecurringService } from './recurring/index.js';
 import type { FeatureContext, RouteSet, UserHooks } from './context.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import type { Config } from './shared/config.js';
@@ -16,7 +17,7 @@ import { createJobs } from './shared/jobs.js';
 import { requestLogging } from './shared/logger.js';
 import { createMailer } from './shared/mailer.js';
 import { createOutbox } from './shared/outbox.js';
-import { createLimiter } from './shared/rate-limit.js';
+import { createLimiter, purgeExpiredRateLimits } from './shared/rate-limit.js';
 import { createRatesService, registerRates, type RatesService } from './rates/index.js';
 import { registerReports } from './reports/index.js';
 import { createMetrics, type Metrics } from './system/metrics.js';
@@ -47,6 +48,7 @@ export interface AppServices {
   categories: CategoryService;
   ledger: TransactionService;
   rates: RatesService;
+  recurring: RecurringService;
 }
 
 /** What the running instance needs beyond the Express app: realtime's pieces and the jobs. */
@@ -85,7 +87,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const audit = createAuditService({ clock });
   const outbox = createOutbox({ clock });
   const hooks: UserHooks = { userCreated: [], userErased: [], sessionsRevoked: [] };
-  const jobs = createJobs(logger);
+  const jobs = createJobs({ logger, databaseUrl: config.databaseUrl });
+  jobs.schedule('rate-limits.purge', '*/15 * * * *', () => purgeExpiredRateLimits(db, clock));
 
   // Auth first: the route registry authenticates with it.
   const mailer = createMailer(config, logger);
@@ -117,6 +120,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const accounts = createAccountService({ db, clock, audit, hasTransactions: ledger.accountHasTransactions });
     const categories = createCategoryService({ db, clock, audit, uncategorise: ledger.uncategoriseInTrx });
     const rates = createRatesService({ db, clock, audit });
+    const recurring = createRecurringService({
+      db,
+      clock,
+      logger,
+      audit,
+      ledger,
+      timeZoneOf: async (userId) => (await users.getProfile(userId)).timeZone,
+      sweepConcurrency: Math.max(1, Math.floor(config.databasePoolMax / 3)),
+      // onStopped: the notifications feature's `recurring.stopped` plugs in here once it exists.
+    });
 
     // Features, each with the services it declares.
     registerAuth(ctx, { auth, authenticate });
@@ -124,10 +137,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     registerAccounts(ctx, { accounts });
     registerCategories(ctx, { categories });
     registerTransactions(ctx, { ledger });
+    registerRecurring(ctx, { recurring });
     registerAuditRoutes({ registry, db, audit });
     registerRates(ctx, { rates });
     registerReports(ctx, { rates, profiles: users });
-    services = { auth, users, accounts, categories, ledger, rates };
+    services = { auth, users, accounts, categories, ledger, rates, recurring };
     await mountAdmin(app, { config, db, logger, clock, audit, jobs, redis: deps.redis, auth });
   }
   for (const extra of deps.routes ?? []) await extra.register(ctx);

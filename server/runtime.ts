@@ -60,6 +60,11 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
     }
     // Features see the URL actually in use (the embedded one when DATABASE_URL is unset), e.g. for LISTEN.
     const app = await createApp({ config: { ...config, databaseUrl: url }, db, logger, clock: opts.clock, redis });
+    // The job queue starts before the instance listens, so "ready" means fully started (a stop
+    // signal after /readyz answers finds everything to stop). Cleanups run in reverse: HTTP and
+    // sockets close first, then the queue (waiting for runs in flight), then the pool and database.
+    cleanups.push(() => app.ctx.jobs.stop());
+    await app.ctx.jobs.start();
     const server = createHttpServer(app.app, config);
     // Realtime sits below the app: it gets the narrow pieces it needs, not the app itself.
     const realtime = app.realtime ? await createRealtime(server, app.realtime) : undefined;
@@ -72,8 +77,6 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
     });
     const port = await listen(server, config.port, config.host);
     listening = true;
-    app.ctx.jobs.start();
-    cleanups.push(async () => app.ctx.jobs.stop());
     const scheme = config.tls ? 'https' : 'http';
     return { app, server, port, url: `${scheme}://127.0.0.1:${port}`, db, stop: stopAll };
   } catch (err) {

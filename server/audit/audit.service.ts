@@ -109,6 +109,11 @@ export interface AuditService {
   record(trx: Knex.Transaction, entry: AuditEntry): Promise<AuditView>;
   /** `record` for a write: actor, owner and request facts come from the write's context. */
   recordWrite(trx: Knex.Transaction, write: WriteContext, entry: WriteAuditEntry): Promise<AuditView>;
+  /**
+   * `recordWrite` for many entries of one write at once (batch writers such as the recurring
+   * sweep): chained in the given order, one lock, one head read, multi-row inserts.
+   */
+  recordWrites(trx: Knex.Transaction, write: WriteContext, entries: WriteAuditEntry[]): Promise<void>;
   /** Walks every chain; the first edited, reordered or removed row makes `ok` false. */
   verify(db: Knex): Promise<VerifyResult>;
   /** GDPR erase: clears the personal fields of a user's entries (the chain stays verifiable). */
@@ -153,6 +158,41 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
         after: row.after === null ? null : (JSON.stringify(row.after) as unknown),
       } as Partial<AuditLog>).returning('*');
       return toAuditView(inserted as unknown as AuditLog);
+    },
+
+    async recordWrites(trx, write, entries) {
+      if (entries.length === 0) return;
+      const chain = write.userId;
+      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`audit:${chain}`]);
+      const head = await trx('audit_logs').where({ chain }).orderBy('seq', 'desc').first('hash');
+      let prev = (head?.hash as string | undefined) ?? null;
+      const at = clock.now();
+      const rows = entries.map((entry) => {
+        const row = {
+          id: randomUUID(),
+          chain,
+          at,
+          user_id: write.userId,
+          actor_id: write.actorId,
+          action: entry.action,
+          entity_type: entry.entityType ?? null,
+          entity_id: entry.entityId ?? null,
+          before: entry.before === undefined ? null : entry.before,
+          after: entry.after === undefined ? null : entry.after,
+          ip: write.audit.ip,
+          user_agent: write.audit.userAgent,
+          request_id: write.audit.requestId,
+          prev_hash: prev,
+          pii_digest: '',
+          hash: '',
+        };
+        row.pii_digest = piiDigest(row.before, row.after, row.ip, row.user_agent);
+        row.hash = entryHash(row);
+        prev = row.hash;
+        return { ...row, before: row.before === null ? null : JSON.stringify(row.before), after: row.after === null ? null : JSON.stringify(row.after) };
+      });
+      // A multi-row INSERT takes seq values in row order, so the chain order is the seq order.
+      for (let i = 0; i < rows.length; i += 1000) await trx('audit_logs').insert(rows.slice(i, i + 1000));
     },
 
     async verify(db) {

@@ -19,6 +19,7 @@ import { registerTokenRoutes } from './tokens.routes.js';
 import { createTokensService, type TokensService } from './tokens.service.js';
 import { registerTwoFactorRoutes } from './two-factor.routes.js';
 import { createTwoFactorService, type TwoFactorService } from './two-factor.service.js';
+import { purgeExpiredEmailTokens, purgeExpiredRefreshTokens, purgeExpiredResetTokens, purgeExpiredSessions } from './auth.purge.js';
 
 export { notifySessionsRevoked, revokeSessions, SESSIONS_REVOKED_CHANNEL } from './revocation.js';
 export { RESET_TOKEN_TTL_MS } from './passwords.service.js';
@@ -103,4 +104,9 @@ export function registerAuth(ctx: FeatureContext, { auth, authenticate }: AuthFe
   registerPasswordRoutes(ctx, { passwords: auth.passwords });
   registerTwoFactorRoutes(ctx, { twoFactor: auth.twoFactor });
   registerEmailRoutes(ctx, { email: auth.email });
+  // Expired rows are refused on read; these purges only keep the tables small.
+  ctx.jobs.schedule('auth.sessions.purge', '7 * * * *', () => purgeExpiredSessions(ctx.db, ctx.clock));
+  ctx.jobs.schedule('auth.refresh-tokens.purge', '17 * * * *', () => purgeExpiredRefreshTokens(ctx.db, ctx.clock));
+  ctx.jobs.schedule('auth.reset-tokens.purge', '27 * * * *', () => purgeExpiredResetTokens(ctx.db, ctx.clock));
+  ctx.jobs.schedule('auth.email-tokens.purge', '37 * * * *', () => purgeExpiredEmailTokens(ctx.db, ctx.clock));
 }

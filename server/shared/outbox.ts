@@ -27,6 +27,11 @@ export interface Outbox {
    * and commit in order; NOTIFY is delivered by PostgreSQL only if the transaction commits.
    */
   publish(trx: Knex.Transaction, userId: string, type: EventType, data: unknown): Promise<OutboxEvent>;
+  /**
+   * `publish` for many events of one user at once (batch writers such as the recurring sweep):
+   * consecutive seqs in the given order, one counter update, multi-row inserts, one NOTIFY.
+   */
+  publishMany(trx: Knex.Transaction, userId: string, events: { type: EventType; data: unknown }[]): Promise<void>;
 }
 
 export function createOutbox({ clock }: { clock: Clock }): Outbox {
@@ -43,6 +48,23 @@ export function createOutbox({ clock }: { clock: Clock }): Outbox {
       await trx('events').insert({ user_id: userId, seq, type, data: JSON.stringify(data), at });
       await trx.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify({ userId, seq })]);
       return { seq, type, at: at.toISOString(), data };
+    },
+
+    async publishMany(trx, userId, events) {
+      if (events.length === 0) return;
+      const n = events.length;
+      const { rows } = await trx.raw(
+        `INSERT INTO user_event_seq (user_id, last_seq) VALUES (?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = user_event_seq.last_seq + EXCLUDED.last_seq
+         RETURNING last_seq`,
+        [userId, n],
+      );
+      const last = Number(rows[0].last_seq);
+      const at = clock.now();
+      const values = events.map((e, i) => ({ user_id: userId, seq: last - n + 1 + i, type: e.type, data: JSON.stringify(e.data), at }));
+      for (let i = 0; i < values.length; i += 1000) await trx('events').insert(values.slice(i, i + 1000));
+      // Delivery reads every event after the socket's cursor: one signal carries the whole batch.
+      await trx.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify({ userId, seq: last })]);
     },
   };
 }

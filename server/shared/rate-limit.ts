@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { rateLimit, ipKeyGenerator, type Store, type IncrementResponse, type Options } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Redis } from 'ioredis';
+import type { Clock } from './clock.js';
 import type { Db } from './db.js';
 import { RateLimitedError } from './errors.js';
 
@@ -43,6 +44,14 @@ export class PgRateLimitStore implements Store {
     const row = await this.db('rate_limits').where({ key: this.prefix + key }).where('reset_at', '>', this.db.fn.now()).first();
     return row ? { totalHits: Number(row.hits), resetTime: new Date(row.reset_at) } : undefined;
   }
+}
+
+/**
+ * Deletes PostgreSQL rate-limit counters whose window ended (a hit after the window restarts the
+ * counter anyway, so this only keeps the table small). Redis counters expire by themselves.
+ */
+export async function purgeExpiredRateLimits(db: Db, clock: Clock): Promise<number> {
+  return db('rate_limits').where('reset_at', '<', clock.now()).del();
 }
 
 export interface LimiterBackends {

@@ -29,6 +29,6 @@ export function registerTransactions(ctx: FeatureContext, deps: { ledger: Transa
     await trx('categories').where({ user_id: userId }).del();
   });
   // Expired Idempotency-Keys are only taken over on reuse; this keeps the table from growing.
-  ctx.jobs.schedule('idempotency.purge', 60 * 60 * 1000, () => purgeExpiredIdempotencyKeys(ctx.db, ctx.clock));
+  ctx.jobs.schedule('idempotency.purge', '37 * * * *', () => purgeExpiredIdempotencyKeys(ctx.db, ctx.clock));
   registerTransactionRoutes(ctx, deps.ledger);
 }

@@ -210,6 +210,58 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
     return view;
   }
 
+  /**
+   * Creates one transaction per date from one template inside `trx` (the recurring sweep's batch):
+   * the same checks as `createInTrx`, once; multi-row inserts; a version, an audit entry and a
+   * `transaction.created` event per transaction; balances moved once, with one `balance.updated`
+   * per account for the whole batch. Returns the views in date order.
+   */
+  async function createSeriesInTrx(
+    trx: Knex.Transaction,
+    wc: WriteContext,
+    template: Omit<TransactionInput, 'date'>,
+    dates: string[],
+    opts: { recurringId?: string | null } = {},
+  ): Promise<TransactionView[]> {
+    if (dates.length === 0) return [];
+    const accounts = await lockAccounts(trx, wc.userId, [template.accountId, ...(template.toAccountId ? [template.toAccountId] : [])]);
+    const { header, postings } = await resolve(trx, wc.userId, { ...template, date: dates[0] }, accounts);
+    const now = clock.now();
+    const rows: Transaction[] = [];
+    for (let i = 0; i < dates.length; i += 1000) {
+      const chunk = dates.slice(i, i + 1000).map((date) => ({ ...header, date, user_id: wc.userId, recurring_id: opts.recurringId ?? null, created_at: now, updated_at: now }));
+      rows.push(...((await trx('transactions').insert(chunk).returning('*')) as Transaction[]));
+    }
+    const entries = rows.flatMap((r) =>
+      postings.map((p) => ({ transaction_id: r.id, user_id: wc.userId, account_id: p.accountId, currency: p.currency, amount: p.amount.toFixed() })),
+    );
+    for (let i = 0; i < entries.length; i += 1000) await trx('entries').insert(entries.slice(i, i + 1000));
+    const total = postings.map((p) => ({ ...p, amount: p.amount.times(rows.length) }));
+    const balances = await applyBalances(trx, deltas([], total));
+    const views = rows.map(toTransactionView);
+    const versions = views.map((v) => ({
+      transaction_id: v.id,
+      user_id: wc.userId,
+      version: 1,
+      action: 'create',
+      actor_id: wc.actorId,
+      at: now,
+      before: null,
+      after: JSON.stringify(v),
+    }));
+    for (let i = 0; i < versions.length; i += 1000) await trx('transaction_versions').insert(versions.slice(i, i + 1000));
+    await audit.recordWrites(
+      trx,
+      wc,
+      views.map((v) => ({ action: 'transaction.create', entityType: 'transaction', entityId: v.id, before: null, after: v })),
+    );
+    await outbox.publishMany(trx, wc.userId, [
+      ...views.map((v) => ({ type: 'transaction.created' as const, data: { transaction: v } })),
+      ...balances.map((b) => ({ type: 'balance.updated' as const, data: b })),
+    ]);
+    return views;
+  }
+
   async function lockOwn(trx: Knex.Transaction, userId: string, id: string): Promise<Transaction> {
     const row = await Transaction.query(trx).where({ id, user_id: userId }).forUpdate().first();
     if (!row) throw new NotFoundError('Transaction not found.');
@@ -260,6 +312,7 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
 
   return {
     createInTrx,
+    createSeriesInTrx,
     uncategoriseInTrx,
     accountHasTransactions,
 

@@ -34,7 +34,7 @@ async function signedInAdmin(): Promise<TestUser & { cookie: string }> {
 
 async function enable2fa(u: TestUser): Promise<string> {
   const { secret } = await (await t.api('/auth/2fa/setup', { method: 'POST', token: u.accessToken })).json();
-  const res = await t.api('/auth/2fa/enable', { method: 'POST', token: u.accessToken, json: { code: totpCode(secret, t.clock.now()) } });
+  const res = await t.api('/auth/2fa/enable', { method: 'POST', token: u.accessToken, json: { code: totpCode(secret, t.clock.now()), password: u.password } });
   expect(res.status).toBe(200);
   return secret;
 }

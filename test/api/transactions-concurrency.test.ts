@@ -134,7 +134,7 @@ describe('Idempotency-Key on POST /transactions', () => {
     t.clock.advance(25 * 3600_000);
     await relogin();
     await postTransaction(t, u, body('4.00'), { 'Idempotency-Key': newKey });
-    const purged = await t.app.ctx.jobs.run('idempotency.purge');
+    const purged = await t.app.ctx.jobs.runNow('idempotency.purge');
     expect(purged).toBeGreaterThanOrEqual(1);
     const keys = (await t.db('idempotency_keys').where({ user_id: u.id }).select('key')).map((r) => r.key);
     expect(keys).toContain(newKey);

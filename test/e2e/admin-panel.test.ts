@@ -35,7 +35,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ART
 it('an admin signs in with TOTP, disables a user (their login and socket end), and finds it in the audit logs', async () => {
   const admin = await registerAdmin(t);
   const { secret } = await (await t.api('/auth/2fa/setup', { method: 'POST', token: admin.accessToken })).json();
-  expect((await t.api('/auth/2fa/enable', { method: 'POST', token: admin.accessToken, json: { code: totpCode(secret, t.clock.now()) } })).status).toBe(200);
+  expect((await t.api('/auth/2fa/enable', { method: 'POST', token: admin.accessToken, json: { code: totpCode(secret, t.clock.now()), password: admin.password } })).status).toBe(200);
   const target = await registerAndLogin(t, { name: 'Tess Target' });
   const socket = await connect(t, target.accessToken);
 
