@@ -85,7 +85,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const audit = createAuditService({ clock });
   const outbox = createOutbox({ clock });
   const hooks: UserHooks = { userCreated: [], userErased: [], sessionsRevoked: [] };
-  const jobs = createJobs(logger);
+  const jobs = createJobs(logger, db);
 
   // Auth first: the route registry authenticates with it.
   const mailer = createMailer(config, logger);
