@@ -5,16 +5,19 @@ import type { Logger } from 'pino';
 import { registerAccounts, createAccountService, type AccountService } from './accounts/index.js';
 import { createAuditService, registerAuditRoutes } from './audit/index.js';
 import { bearerAuthenticator, createAuth, registerAuth, type AuthServices } from './auth/index.js';
+import { createBudgetService, registerBudgets, type BudgetService } from './budgets/index.js';
 import { createCategoryService, registerCategories, type CategoryService } from './categories/index.js';
 import type { FeatureContext, RouteSet, UserHooks } from './context.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import type { Config } from './shared/config.js';
 import type { Db } from './shared/db.js';
+import type { Convert } from './shared/convert.js';
 import { errorHandler, notFoundHandler, UnauthorizedError } from './shared/errors.js';
 import { createRouteRegistry, type AuthUser, type Authenticator, type RouteRegistry } from './shared/http.js';
 import { createJobs } from './shared/jobs.js';
 import { requestLogging } from './shared/logger.js';
 import { createMailer } from './shared/mailer.js';
+import { createNotificationService, registerNotifications, type NotificationService } from './notifications/index.js';
 import { createOutbox } from './shared/outbox.js';
 import { createLimiter } from './shared/rate-limit.js';
 import { createRatesService, registerRates, type RatesService } from './rates/index.js';
@@ -47,6 +50,8 @@ export interface AppServices {
   categories: CategoryService;
   ledger: TransactionService;
   rates: RatesService;
+  notifications: NotificationService;
+  budgets: BudgetService;
 }
 
 /** What the running instance needs beyond the Express app: realtime's pieces and the jobs. */
@@ -113,10 +118,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   if (auth) {
     // Services, each after the ones it uses.
     const users = createUsersService({ db, clock, audit });
-    const ledger = createTransactionService({ db, clock, audit, outbox });
+    const notifications = createNotificationService({ db, clock, jobs, mailer, logger });
+    // One conversion rule (rate on or before the date; a missing rate is reported, never 1).
+    const rates = createRatesService({ db, clock, audit });
+    const convert: Convert = rates.convert;
+    const budgets = createBudgetService({ db, clock, audit, convert, notifications });
+    const ledger = createTransactionService({ db, clock, audit, outbox, onPosted: [budgets.onPosted] });
     const accounts = createAccountService({ db, clock, audit, hasTransactions: ledger.accountHasTransactions });
     const categories = createCategoryService({ db, clock, audit, uncategorise: ledger.uncategoriseInTrx });
-    const rates = createRatesService({ db, clock, audit });
 
     // Features, each with the services it declares.
     registerAuth(ctx, { auth, authenticate });
@@ -124,10 +133,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
     registerAccounts(ctx, { accounts });
     registerCategories(ctx, { categories });
     registerTransactions(ctx, { ledger });
+    registerNotifications(ctx, { notifications });
+    registerBudgets(ctx, { budgets });
     registerAuditRoutes({ registry, db, audit });
     registerRates(ctx, { rates });
     registerReports(ctx, { rates, profiles: users });
-    services = { auth, users, accounts, categories, ledger, rates };
+    services = { auth, users, accounts, categories, ledger, rates, notifications, budgets };
     await mountAdmin(app, { config, db, logger, clock, audit, jobs, redis: deps.redis, auth });
   }
   for (const extra of deps.routes ?? []) await extra.register(ctx);

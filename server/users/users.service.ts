@@ -10,6 +10,32 @@ export interface ProfilePatch {
   name?: string | null;
   currency?: string;
   timeZone?: string;
+  notifyByEmail?: boolean;
+}
+
+/** What budgets and goals need to know about a user: the calendar and the currency. */
+export interface UserCalendar {
+  timeZone: string;
+  currency: string;
+}
+
+/** The user's time zone and currency (inside `q`, e.g. a ledger write's transaction). */
+export async function userCalendar(q: Knex | Knex.Transaction, userId: string): Promise<UserCalendar> {
+  const row = await q('users').where({ id: userId }).first('time_zone', 'currency');
+  if (!row) throw new NotFoundError();
+  return { timeZone: row.time_zone, currency: row.currency };
+}
+
+/**
+ * The address to mail a notification to, or null: the user must have opted in (notifyByEmail)
+ * and the address must be verified. Verification is the auth feature's `email_verified_at`; while
+ * that column does not exist yet, an opted-in address is taken as is (the one place to change).
+ */
+export async function notificationMailAddress(q: Knex, userId: string): Promise<string | null> {
+  const row = (await q('users').where({ id: userId }).first()) as (Record<string, unknown> & { email: string; notify_by_email: boolean; disabled: boolean }) | undefined;
+  if (!row || !row.notify_by_email || row.disabled) return null;
+  if ('email_verified_at' in row && row.email_verified_at == null) return null;
+  return row.email;
 }
 
 export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
@@ -53,6 +79,7 @@ export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock;
         set('name', 'name', patch.name);
         set('currency', 'currency', patch.currency);
         set('time_zone', 'timeZone', patch.timeZone);
+        set('notify_by_email', 'notifyByEmail', patch.notifyByEmail);
         if (!Object.keys(changes).length) return toProfile(user);
         const updated = await User.query(trx)
           .patchAndFetchById(userId, { ...changes, updated_at: clock.now() } as Partial<User>);
