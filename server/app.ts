@@ -6,6 +6,7 @@ import { registerAccounts, createAccountService, type AccountService } from './a
 import { createAuditService, registerAuditRoutes } from './audit/index.js';
 import { bearerAuthenticator, createAuth, registerAuth, type AuthServices } from './auth/index.js';
 import { createBudgetService, registerBudgets, type BudgetService } from './budgets/index.js';
+import { createGoalService, registerGoals, type GoalService } from './goals/index.js';
 import { createCategoryService, registerCategories, type CategoryService } from './categories/index.js';
 import type { FeatureContext, RouteSet, UserHooks } from './context.js';
 import { systemClock, type Clock } from './shared/clock.js';
@@ -52,6 +53,7 @@ export interface AppServices {
   rates: RatesService;
   notifications: NotificationService;
   budgets: BudgetService;
+  goals: GoalService;
 }
 
 /** What the running instance needs beyond the Express app: realtime's pieces and the jobs. */
@@ -123,8 +125,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const rates = createRatesService({ db, clock, audit });
     const convert: Convert = rates.convert;
     const budgets = createBudgetService({ db, clock, audit, convert, notifications });
-    const ledger = createTransactionService({ db, clock, audit, outbox, onPosted: [budgets.onPosted] });
-    const accounts = createAccountService({ db, clock, audit, hasTransactions: ledger.accountHasTransactions });
+    const goals = createGoalService({ db, clock, audit, convert, notifications });
+    // Listeners in lock order: budget rows, then goal rows (see transactions.service.ts).
+    const ledger = createTransactionService({ db, clock, audit, outbox, onPosted: [budgets.onPosted, goals.onPosted] });
+    const accounts = createAccountService({ db, clock, audit, hasTransactions: ledger.accountHasTransactions, onRetired: [goals.onAccountRetired] });
     const categories = createCategoryService({ db, clock, audit, uncategorise: ledger.uncategoriseInTrx });
 
     // Features, each with the services it declares.
@@ -135,10 +139,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     registerTransactions(ctx, { ledger });
     registerNotifications(ctx, { notifications });
     registerBudgets(ctx, { budgets });
+    registerGoals(ctx, { goals });
     registerAuditRoutes({ registry, db, audit });
     registerRates(ctx, { rates });
     registerReports(ctx, { rates, profiles: users });
-    services = { auth, users, accounts, categories, ledger, rates, notifications, budgets };
+    services = { auth, users, accounts, categories, ledger, rates, notifications, budgets, goals };
     await mountAdmin(app, { config, db, logger, clock, audit, jobs, redis: deps.redis, auth });
   }
   for (const extra of deps.routes ?? []) await extra.register(ctx);

@@ -193,6 +193,20 @@ export async function lockCategoryExpenses(trx: Knex.Transaction, userId: string
 }
 
 /**
+ * Net change per account among `accountIds` from the transactions dated in [from, to] (the sum of
+ * their entries; accounts without any are absent). For goals' pace over the last 90 days.
+ */
+export async function netChangeByAccount(q: Knex | Knex.Transaction, userId: string, accountIds: readonly string[], from: string, to: string): Promise<Map<string, string>> {
+  if (accountIds.length === 0) return new Map();
+  const { rows } = await q.raw(
+    `SELECT e.account_id, sum(e.amount)::text AS net FROM entries e JOIN transactions t ON t.id = e.transaction_id
+      WHERE e.user_id = ? AND e.account_id = ANY(?::uuid[]) AND t.date BETWEEN ?::date AND ?::date GROUP BY e.account_id`,
+    [userId, [...accountIds], from, to],
+  );
+  return new Map(rows.map((r: { account_id: string; net: string }) => [r.account_id, r.net]));
+}
+
+/**
  * The ledger's write path. Every change to a transaction happens here, in the caller's database
  * transaction and in this order (the lock order every writer follows, so writers never deadlock):
  * transaction row → accounts in id order → category → listeners' rows (budgets in id order, then
