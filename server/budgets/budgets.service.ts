@@ -175,19 +175,29 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
       addSide(deltas, b, change.after, 1);
       const current = periodStartOf(today, b.period);
       let risesNow = false;
+      let after: Totals | undefined;
       for (const [key, delta] of deltas) {
         if (delta.isZero()) continue;
         const [periodStart, currency] = key.split('|');
         if (periodStart === current && delta.gt(0)) risesNow = true;
-        await trx.raw(
-          `INSERT INTO budget_totals (budget_id, period_start, currency, total) VALUES (?, ?, ?, ?::numeric)
-           ON CONFLICT (budget_id, period_start, currency) DO UPDATE SET total = budget_totals.total + EXCLUDED.total`,
-          [b.id, periodStart, currency, delta.toFixed()],
+        const upsert = `INSERT INTO budget_totals (budget_id, period_start, currency, total) VALUES (?, ?, ?, ?::numeric)
+           ON CONFLICT (budget_id, period_start, currency) DO UPDATE SET total = budget_totals.total + EXCLUDED.total`;
+        if (periodStart !== current) {
+          await trx.raw(upsert, [b.id, periodStart, currency, delta.toFixed()]);
+          continue;
+        }
+        // In the current period, the same statement returns the period's totals after the change
+        // (the other currencies as this statement sees them, which includes earlier statements).
+        const { rows } = await trx.raw(
+          `WITH up AS (${upsert} RETURNING currency, total)
+           SELECT currency, total::text AS total FROM up
+           UNION ALL SELECT currency, total::text FROM budget_totals WHERE budget_id = ? AND period_start = ? AND currency <> ?`,
+          [b.id, periodStart, currency, delta.toFixed(), b.id, periodStart, currency],
         );
+        after = new Map(rows.map((r: { currency: string; total: string }) => [r.currency, new Decimal(r.total)]));
       }
-      if (!risesNow) continue;
+      if (!risesNow || !after) continue;
       // Alerts are decided now, with the rates known now; a later rate never raises or withdraws one.
-      const after = (await totalsFor(trx, [{ budgetId: b.id, periodStart: current }])).get(`${b.id}|${current}`) ?? new Map<string, Decimal>();
       const before = new Map(after);
       for (const [key, delta] of deltas) {
         const [periodStart, currency] = key.split('|');

@@ -196,9 +196,12 @@ export function createGoalService({ db, clock, audit, convert, notifications }: 
   async function onPosted(trx: Knex.Transaction, change: LedgerChange): Promise<LedgerEvent[]> {
     if (change.balances.length === 0) return [];
     const accountIds = change.balances.map((b) => b.accountId);
-    const goalIds: string[] = (await trx('goal_accounts').where('user_id', change.userId).whereIn('account_id', accountIds).distinct('goal_id')).map((r: { goal_id: string }) => r.goal_id);
-    if (goalIds.length === 0) return [];
-    const goals = await Goal.query(trx).whereIn('id', goalIds).where('user_id', change.userId).orderBy('id').forNoKeyUpdate();
+    const goals = await Goal.query(trx)
+      .where('user_id', change.userId)
+      .whereIn('id', trx('goal_accounts').where('user_id', change.userId).whereIn('account_id', accountIds).select('goal_id'))
+      .orderBy('id')
+      .forNoKeyUpdate();
+    if (goals.length === 0) return [];
     const { timeZone } = await userCalendar(trx, change.userId);
     const today = todayIn(timeZone, clock);
     const links = await linksOf(trx, goals.map((g) => g.id));

@@ -27,6 +27,11 @@ export interface Outbox {
    * and commit in order; NOTIFY is delivered by PostgreSQL only if the transaction commits.
    */
   publish(trx: Knex.Transaction, userId: string, type: EventType, data: unknown): Promise<OutboxEvent>;
+  /**
+   * Stores several events for `userId` in order, with consecutive seqs, in three statements
+   * whatever their number (one counter bump, one insert, one NOTIFY naming the last seq).
+   */
+  publishMany(trx: Knex.Transaction, userId: string, events: readonly { type: EventType; data: unknown }[]): Promise<OutboxEvent[]>;
 }
 
 export function createOutbox({ clock }: { clock: Clock }): Outbox {
@@ -43,6 +48,22 @@ export function createOutbox({ clock }: { clock: Clock }): Outbox {
       await trx('events').insert({ user_id: userId, seq, type, data: JSON.stringify(data), at });
       await trx.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify({ userId, seq })]);
       return { seq, type, at: at.toISOString(), data };
+    },
+    async publishMany(trx, userId, events) {
+      if (events.length === 0) return [];
+      const n = events.length;
+      const { rows } = await trx.raw(
+        `INSERT INTO user_event_seq (user_id, last_seq) VALUES (?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = user_event_seq.last_seq + EXCLUDED.last_seq
+         RETURNING last_seq`,
+        [userId, n],
+      );
+      const last = Number(rows[0].last_seq);
+      const at = clock.now();
+      const out = events.map((e, i) => ({ seq: last - n + 1 + i, type: e.type, at: at.toISOString(), data: e.data }));
+      await trx('events').insert(out.map((e) => ({ user_id: userId, seq: e.seq, type: e.type, data: JSON.stringify(e.data), at })));
+      await trx.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify({ userId, seq: last })]);
+      return out;
     },
   };
 }

@@ -270,9 +270,11 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     });
     await audit.recordWrite(trx, wc, { action: `transaction.${action}`, entityType: 'transaction', entityId: id, before, after });
     const type = action === 'create' ? 'transaction.created' : action === 'update' ? 'transaction.updated' : 'transaction.deleted';
-    await outbox.publish(trx, wc.userId, type, { transaction: after ?? before });
-    for (const b of balances) await outbox.publish(trx, wc.userId, 'balance.updated', b);
-    for (const e of extra) await outbox.publish(trx, wc.userId, e.type, e.data);
+    await outbox.publishMany(trx, wc.userId, [
+      { type, data: { transaction: after ?? before } },
+      ...balances.map((b) => ({ type: 'balance.updated' as const, data: b })),
+      ...extra,
+    ]);
   }
 
   /**

@@ -19,11 +19,19 @@ export interface UserCalendar {
   currency: string;
 }
 
-/** The user's time zone and currency (inside `q`, e.g. a ledger write's transaction). */
+/** Per database transaction: the listeners of one ledger write ask once, not once each. */
+const calendars = new WeakMap<Knex.Transaction, Map<string, UserCalendar>>();
+
+/** The user's time zone and currency (inside `q`, e.g. a ledger write's transaction, where it is read once). */
 export async function userCalendar(q: Knex | Knex.Transaction, userId: string): Promise<UserCalendar> {
+  const trx = 'isTransaction' in q && q.isTransaction ? (q as Knex.Transaction) : undefined;
+  const cached = trx ? calendars.get(trx)?.get(userId) : undefined;
+  if (cached) return cached;
   const row = await q('users').where({ id: userId }).first('time_zone', 'currency');
   if (!row) throw new NotFoundError();
-  return { timeZone: row.time_zone, currency: row.currency };
+  const cal = { timeZone: row.time_zone as string, currency: row.currency as string };
+  if (trx) calendars.set(trx, (calendars.get(trx) ?? new Map()).set(userId, cal));
+  return cal;
 }
 
 /**
