@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isoDate, listQuery } from '../shared/http.js';
-import { amountSchema, Decimal } from '../shared/money.js';
+import { Decimal, positiveAmountSchema } from '../shared/money.js';
 import { BUDGET_PERIODS } from './budgets.periods.js';
 
 const THRESHOLD_RE = /^(0|[12])(\.\d{1,4})?$/;
@@ -22,7 +22,7 @@ const thresholds = z
 export const createBudgetBody = z
   .object({
     categoryId: z.uuid({ message: 'must be a UUID' }),
-    amount: amountSchema.meta({ description: "The limit per period, in your currency (the budget keeps it)" }),
+    amount: positiveAmountSchema.meta({ description: "The limit per period, in your currency (the budget keeps it)" }),
     period: z.enum(BUDGET_PERIODS),
     thresholds: thresholds.optional(),
   })
@@ -30,7 +30,7 @@ export const createBudgetBody = z
 
 export const patchBudgetBody = z
   .object({
-    amount: amountSchema.optional(),
+    amount: positiveAmountSchema.optional(),
     thresholds: thresholds.optional(),
   })
   .strict();

@@ -4,10 +4,10 @@ import { categoryNames, lockCategory } from '../categories/index.js';
 import type { NotificationService } from '../notifications/index.js';
 import { todayIn, type Clock } from '../shared/clock.js';
 import { dedupeMissing, type Convert, type MissingRate } from '../shared/convert.js';
-import { decodeCursor, encodeCursor, isIsoInstant, isUuid } from '../shared/cursor.js';
+import { decodeCursor, isIsoInstant, isUuid, keysetPage } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
-import { Decimal, formatAmount, MoneyError, parseAmount } from '../shared/money.js';
+import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
 import type { WriteContext } from '../shared/write-context.js';
 import { lockCategoryExpenses, type LedgerChange, type LedgerEvent, type LedgerSide } from '../transactions/index.js';
 import { userCalendar } from '../users/index.js';
@@ -40,9 +40,7 @@ const isUniqueViolation = (err: unknown) => {
 
 function limitAmount(value: string, currency: string, path: string): Decimal {
   try {
-    const d = parseAmount(value, currency);
-    if (d.lte(0)) throw new MoneyError('must be greater than zero');
-    return d;
+    return parsePositiveAmount(value, currency);
   } catch (e) {
     if (e instanceof MoneyError) throw new ValidationError('The request is not valid.', [{ path, message: e.message }]);
     throw e;
@@ -298,10 +296,8 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
         query.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [at, id]);
       }
       const rows = await query.orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(q.limit + 1);
-      const more = rows.length > q.limit;
-      const pageRows = rows.slice(0, q.limit);
-      const last = pageRows[pageRows.length - 1];
-      return { data: await views(db, userId, pageRows), nextCursor: more && last ? encodeCursor([new Date(last.created_at).toISOString(), last.id]) : null };
+      const page = keysetPage(rows, q.limit, (r) => r, (r) => [new Date(r.created_at).toISOString(), r.id]);
+      return { data: await views(db, userId, page.data), nextCursor: page.nextCursor };
     },
 
     async get(userId: string, id: string): Promise<BudgetView> {

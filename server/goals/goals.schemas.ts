@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isoDate, listQuery } from '../shared/http.js';
-import { amountSchema, currencySchema } from '../shared/money.js';
+import { currencySchema, positiveAmountSchema } from '../shared/money.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(100);
 const accountIds = z
@@ -13,7 +13,7 @@ const accountIds = z
 export const createGoalBody = z
   .object({
     name,
-    targetAmount: amountSchema,
+    targetAmount: positiveAmountSchema,
     currency: currencySchema.optional().meta({ description: 'Default: your currency' }),
     targetDate: isoDate,
     accountIds,
@@ -21,7 +21,7 @@ export const createGoalBody = z
   .strict();
 
 export const patchGoalBody = z
-  .object({ name: name.optional(), targetAmount: amountSchema.optional(), targetDate: isoDate.optional(), accountIds: accountIds.optional() })
+  .object({ name: name.optional(), targetAmount: positiveAmountSchema.optional(), targetDate: isoDate.optional(), accountIds: accountIds.optional() })
   .strict();
 
 export const listGoalsQuery = z.object({ ...listQuery }).strict();

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
-import { decodeCursor, encodeCursor, isIsoInstant, isUuid } from '../shared/cursor.js';
+import { decodeCursor, isIsoInstant, isUuid, keysetPage } from '../shared/cursor.js';
 import type { Db } from '../shared/db.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { Jobs } from '../shared/jobs.js';
@@ -99,10 +99,7 @@ export function createNotificationService({ db, clock, jobs, mailer, logger }: N
         query.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [at, id]);
       }
       const rows = await query.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit + 1);
-      const more = rows.length > q.limit;
-      const pageRows = rows.slice(0, q.limit);
-      const last = pageRows[pageRows.length - 1];
-      return { data: pageRows.map(toNotificationView), nextCursor: more && last ? encodeCursor([new Date(last.created_at).toISOString(), last.id]) : null };
+      return keysetPage(rows, q.limit, toNotificationView, (r) => [new Date(r.created_at).toISOString(), r.id]);
     },
 
     /** Marks one notification read (idempotent); 404 when it is not the caller's. */
