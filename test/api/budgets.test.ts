@@ -146,6 +146,23 @@ describe('budgets', () => {
     expect(await alerts(u)).toEqual([]);
   });
 
+  it('converts a foreign-currency expense with the stored rate on read, so a later rate moves spent but never raises an alert', async () => {
+    const { u, acc, food } = await setup();
+    await t.db('users').where({ id: u.id }).update({ role: 'admin' });
+    const putRate = (rate: string) => t.api('/rates', { method: 'PUT', token: u.accessToken, json: { base: 'EUR', quote: 'USD', date: '2026-11-01', rate } });
+    expect([200, 201]).toContain((await putRate('1.1')).status);
+    const eur = await createAccount(t, u, { name: 'Euro', currency: 'EUR', openingBalance: '100.00' });
+    const b = await createBudget(u, { categoryId: food.id, amount: '20.00', period: 'monthly' });
+    await createTransaction(t, u, { accountId: eur.id, type: 'expense', amount: '9.00', date: '2026-11-03', categoryId: food.id });
+    await createTransaction(t, u, { accountId: acc.id, type: 'expense', amount: '1.50', date: '2026-11-03', categoryId: food.id });
+    // 9.00 EUR × 1.1 = 9.90 USD, + 1.50 = 11.40.
+    expect(await getBudget(u, b.id)).toMatchObject({ spent: '11.40', remaining: '8.60', progress: '0.5700', missingRates: [] });
+    expect([200, 201]).toContain((await putRate('1.8')).status);
+    // 9 × 1.8 = 16.20 + 1.50 = 17.70: past 0.8 × 20 on read, but alerts are decided at write time only.
+    expect(await getBudget(u, b.id)).toMatchObject({ spent: '17.70', progress: '0.8850' });
+    expect(await alerts(u)).toEqual([]);
+  });
+
   it('20 concurrent expenses that together cross both thresholds raise exactly one alert per threshold', async () => {
     const { u, food } = await setup();
     const accounts = await Promise.all([0, 1, 2, 3].map((i) => createAccount(t, u, { name: `A${i}`, openingBalance: '100.00' })));
