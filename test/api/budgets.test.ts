@@ -138,11 +138,12 @@ describe('budgets', () => {
 
   it('leaves a foreign-currency expense out of spent and lists the missing rate (never 1:1)', async () => {
     const { u, acc, food } = await setup();
-    const eur = await createAccount(t, u, { name: 'Euro', currency: 'EUR', openingBalance: '100.00' });
+    // Exchange rates are shared by all users: a currency no test gives a rate.
+    const eur = await createAccount(t, u, { name: 'Koruna', currency: 'CZK', openingBalance: '100.00' });
     const b = await createBudget(u, { categoryId: food.id, amount: '10.00', period: 'monthly' });
     await createTransaction(t, u, { accountId: eur.id, type: 'expense', amount: '9.00', date: '2026-11-03', categoryId: food.id });
     await createTransaction(t, u, { accountId: acc.id, type: 'expense', amount: '1.50', date: '2026-11-03', categoryId: food.id });
-    expect(await getBudget(u, b.id)).toMatchObject({ spent: '1.50', progress: '0.1500', missingRates: [{ from: 'EUR', to: 'USD', date: '2026-11-20' }] });
+    expect(await getBudget(u, b.id)).toMatchObject({ spent: '1.50', progress: '0.1500', missingRates: [{ from: 'CZK', to: 'USD', date: '2026-11-20' }] });
     expect(await alerts(u)).toEqual([]);
   });
 

@@ -96,10 +96,11 @@ describe('goals', () => {
   it('leaves a balance without a rate out and lists it; an archived or deleted account leaves the goal, which says so', async () => {
     const u = await registerAndLogin(t);
     const usd = await createAccount(t, u, { openingBalance: '10.00' });
-    const eur = await createAccount(t, u, { name: 'Euro', currency: 'EUR', openingBalance: '500.00' });
+    // Exchange rates are shared by all users: a currency no other test gives a rate.
+    const eur = await createAccount(t, u, { name: 'Koruna', currency: 'CZK', openingBalance: '500.00' });
     const spare = await createAccount(t, u, { name: 'Spare', openingBalance: '1.00' });
     const g = await createGoal(u, { name: 'Mixed', targetAmount: '100.00', targetDate: '2027-11-20', accountIds: [usd.id, eur.id, spare.id] });
-    expect(g).toMatchObject({ currentAmount: '11.00', missingRates: [{ from: 'EUR', to: 'USD', date: '2026-11-20' }] });
+    expect(g).toMatchObject({ currentAmount: '11.00', missingRates: [{ from: 'CZK', to: 'USD', date: '2026-11-20' }] });
     const archive = await t.api(`/accounts/${eur.id}`, { method: 'PATCH', token: u.accessToken, json: { archived: true } });
     expect(archive.status).toBe(200);
     expect((await t.api(`/accounts/${spare.id}`, { method: 'DELETE', token: u.accessToken })).status).toBe(204);
