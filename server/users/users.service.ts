@@ -35,15 +35,13 @@ export async function userCalendar(q: Knex | Knex.Transaction, userId: string): 
 }
 
 /**
- * The address to mail a notification to, or null: the user must have opted in (notifyByEmail)
- * and the address must be verified. Verification is the auth feature's `email_verified_at`; while
- * that column does not exist yet, an opted-in address is taken as is (the one place to change).
+ * The address to mail a notification to, or null: the user must have opted in (notifyByEmail),
+ * not be disabled, and have verified the address (email_verified_at).
  */
 export async function notificationMailAddress(q: Knex, userId: string): Promise<string | null> {
-  const row = (await q('users').where({ id: userId }).first()) as (Record<string, unknown> & { email: string; notify_by_email: boolean; disabled: boolean }) | undefined;
-  if (!row || !row.notify_by_email || row.disabled) return null;
-  if ('email_verified_at' in row && row.email_verified_at == null) return null;
-  return row.email;
+  const row = await q('users').where({ id: userId }).first('email', 'notify_by_email', 'disabled', 'email_verified_at');
+  if (!row || !row.notify_by_email || row.disabled || row.email_verified_at == null) return null;
+  return row.email as string;
 }
 
 export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
