@@ -9,7 +9,14 @@
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import { Trend } from 'k6/metrics';
-import { DEFAULT_THINK_MS, createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
+import {
+  BUDGETED_CATEGORIES,
+  GOALS_PER_USER,
+  createBudgetRequest,
+  createGoalRequest,
+  listExpenseCategoriesRequest,
+  DEFAULT_THINK_MS,
+  createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
 
 export const options = {
   scenarios: {
@@ -43,7 +50,11 @@ export default function () {
     const login = send(loginRequest(__VU, RUN));
     const token = String(login.json('accessToken'));
     const accountIds = [0, 1].map((i) => String(send(createAccountRequest(i), token).json('id')));
-    state = { token, accountIds, transactionIds: [], iteration: 0 };
+    const categories = send(listExpenseCategoriesRequest(), token).json('data') as { id: string; name: string }[];
+    const categoryIds = categories.filter((c) => BUDGETED_CATEGORIES.includes(c.name)).map((c) => c.id);
+    const budgetIds = categoryIds.map((id) => String(send(createBudgetRequest(id), token).json('id')));
+    const goalIds = Array.from({ length: GOALS_PER_USER }, (_, i) => String(send(createGoalRequest(accountIds[0], i), token).json('id')));
+    state = { token, accountIds, transactionIds: [], iteration: 0, categoryIds, budgetIds, goalIds };
   }
   state.iteration++;
   const spec = nextRequest(pickScenario(Math.random()), state);

@@ -7,7 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { createBenchDatabase, startServer, summarize } from './lib.ts';
-import { DEFAULT_THINK_MS, createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
+import {
+  BUDGETED_CATEGORIES,
+  GOALS_PER_USER,
+  createBudgetRequest,
+  createGoalRequest,
+  listExpenseCategoriesRequest,
+  DEFAULT_THINK_MS,
+  createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
 
 const seconds = Number(process.argv[2] ?? 30);
 const users = Number(process.argv[3] ?? 100);
@@ -39,14 +46,20 @@ async function send(spec: RequestSpec, token?: string): Promise<Record<string, u
   return body as Record<string, unknown>;
 }
 
-/** Setup of one virtual user: register, log in, open two accounts. */
+/** Setup of one virtual user: register, log in, open two accounts, budget 5 categories, 3 goals on the first account. */
 async function setUp(vu: number): Promise<VuState> {
   await send(registerRequest(vu, run));
   const login = await send(loginRequest(vu, run));
   const token = String(login.accessToken);
   const accountIds: string[] = [];
   for (const i of [0, 1]) accountIds.push(String((await send(createAccountRequest(i), token)).id));
-  return { token, accountIds, transactionIds: [], iteration: 0 };
+  const categories = (await send(listExpenseCategoriesRequest(), token)).data as { id: string; name: string }[];
+  const categoryIds = categories.filter((c) => BUDGETED_CATEGORIES.includes(c.name)).map((c) => c.id);
+  const budgetIds: string[] = [];
+  for (const id of categoryIds) budgetIds.push(String((await send(createBudgetRequest(id), token)).id));
+  const goalIds: string[] = [];
+  for (let i = 0; i < GOALS_PER_USER; i++) goalIds.push(String((await send(createGoalRequest(accountIds[0], i), token)).id));
+  return { token, accountIds, transactionIds: [], iteration: 0, categoryIds, budgetIds, goalIds };
 }
 
 /** Steady state: the shared mix, back to back, until the deadline. */
@@ -70,7 +83,7 @@ let setupRequests: number;
 try {
   const states = await Promise.all(Array.from({ length: users }, (_, i) => setUp(i + 1)));
   setupRequests = requests;
-  console.log(`setup: ${users} users registered, logged in and opened 2 accounts each in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
+  console.log(`setup: ${users} users registered, logged in, opened 2 accounts, 5 budgets and 3 goals each in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
   started = Date.now();
   await Promise.all(states.map((s) => steady(s, started + seconds * 1000)));
 } finally {

@@ -8,6 +8,10 @@ export interface VuState {
   accountIds: string[];
   transactionIds: string[];
   iteration: number;
+  /** Expense categories that carry budgets (expenses are filed under them). */
+  categoryIds: string[];
+  budgetIds: string[];
+  goalIds: string[];
 }
 
 export interface RequestSpec {
@@ -28,12 +32,32 @@ export const DEFAULT_THINK_MS = 1000;
 
 /** Weights of the steady-state mix (sum 100): a dashboard-heavy read/write split. */
 export const MIX: { name: string; weight: number }[] = [
-  { name: 'create_expense', weight: 35 },
+  { name: 'create_expense', weight: 30 },
   { name: 'create_transfer', weight: 5 },
-  { name: 'list_transactions', weight: 30 },
-  { name: 'list_accounts', weight: 20 },
+  { name: 'list_transactions', weight: 25 },
+  { name: 'list_accounts', weight: 15 },
   { name: 'get_transaction', weight: 10 },
+  { name: 'list_budgets', weight: 5 },
+  { name: 'get_budget', weight: 3 },
+  { name: 'list_goals', weight: 5 },
+  { name: 'get_goal', weight: 2 },
 ];
+
+/** Each user budgets these default categories (monthly) and keeps 3 goals on the first account. */
+export const BUDGETED_CATEGORIES = ['Food', 'Rent', 'Transport', 'Utilities', 'Entertainment'];
+export const GOALS_PER_USER = 3;
+
+export function listExpenseCategoriesRequest(): RequestSpec {
+  return { name: 'list_categories', method: 'GET', path: '/categories?kind=expense&limit=500', expect: 200 };
+}
+
+export function createBudgetRequest(categoryId: string): RequestSpec {
+  return { name: 'create_budget', method: 'POST', path: '/budgets', body: { categoryId, amount: '5000.00', period: 'monthly' }, expect: 201 };
+}
+
+export function createGoalRequest(accountId: string, i: number): RequestSpec {
+  return { name: 'create_goal', method: 'POST', path: '/goals', body: { name: `Goal ${i}`, targetAmount: '100000.00', targetDate: '2030-12-31', accountIds: [accountId] }, expect: 201 };
+}
 
 export function pickScenario(r: number): string {
   let acc = 0;
@@ -88,7 +112,15 @@ export function nextRequest(name: string, s: VuState): RequestSpec {
         name,
         method: 'POST',
         path: '/transactions',
-        body: { accountId: a, type: 'expense', amount: `${1 + (s.iteration % 50)}.25`, date: day(s.iteration), notes: 'load' },
+        body: {
+          accountId: a,
+          type: 'expense',
+          amount: `${1 + (s.iteration % 50)}.25`,
+          // Half of them today (the budgets' current period, where alerts are decided), half spread over the year.
+          date: s.iteration % 2 ? new Date().toISOString().slice(0, 10) : day(s.iteration),
+          notes: 'load',
+          ...(s.categoryIds.length ? { categoryId: s.categoryIds[s.iteration % s.categoryIds.length] } : {}),
+        },
         expect: 201,
       };
     case 'create_transfer':
@@ -100,6 +132,18 @@ export function nextRequest(name: string, s: VuState): RequestSpec {
     case 'get_transaction': {
       const id = s.transactionIds[s.iteration % Math.max(1, s.transactionIds.length)];
       return id ? { name, method: 'GET', path: `/transactions/${id}`, expect: 200 } : { name: 'list_accounts', method: 'GET', path: '/accounts', expect: 200 };
+    }
+    case 'list_budgets':
+      return { name, method: 'GET', path: '/budgets', expect: 200 };
+    case 'get_budget': {
+      const id = s.budgetIds[s.iteration % Math.max(1, s.budgetIds.length)];
+      return id ? { name, method: 'GET', path: `/budgets/${id}`, expect: 200 } : { name: 'list_budgets', method: 'GET', path: '/budgets', expect: 200 };
+    }
+    case 'list_goals':
+      return { name, method: 'GET', path: '/goals', expect: 200 };
+    case 'get_goal': {
+      const id = s.goalIds[s.iteration % Math.max(1, s.goalIds.length)];
+      return id ? { name, method: 'GET', path: `/goals/${id}`, expect: 200 } : { name: 'list_goals', method: 'GET', path: '/goals', expect: 200 };
     }
     default:
       throw new Error(`unknown scenario ${name}`);

@@ -5,17 +5,21 @@ import type { Logger } from 'pino';
 import { registerAccounts, createAccountService, type AccountService } from './accounts/index.js';
 import { createAuditService, registerAuditRoutes } from './audit/index.js';
 import { bearerAuthenticator, createAuth, registerAuth, type AuthServices } from './auth/index.js';
+import { createBudgetService, registerBudgets, type BudgetService } from './budgets/index.js';
+import { createGoalService, registerGoals, type GoalService } from './goals/index.js';
 import { createCategoryService, registerCategories, type CategoryService } from './categories/index.js';
 import { createRecurringService, registerRecurring, type RecurringService } from './recurring/index.js';
 import type { FeatureContext, RouteSet, UserHooks } from './context.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import type { Config } from './shared/config.js';
 import type { Db } from './shared/db.js';
+import type { Convert } from './shared/convert.js';
 import { errorHandler, notFoundHandler, UnauthorizedError } from './shared/errors.js';
 import { createRouteRegistry, type AuthUser, type Authenticator, type RouteRegistry } from './shared/http.js';
 import { createJobs } from './shared/jobs.js';
 import { requestLogging } from './shared/logger.js';
 import { createMailer } from './shared/mailer.js';
+import { createNotificationService, registerNotifications, type NotificationService } from './notifications/index.js';
 import { createOutbox } from './shared/outbox.js';
 import { createLimiter, purgeExpiredRateLimits } from './shared/rate-limit.js';
 import { createRatesService, registerRates, type RatesService } from './rates/index.js';
@@ -49,6 +53,9 @@ export interface AppServices {
   ledger: TransactionService;
   rates: RatesService;
   recurring: RecurringService;
+  notifications: NotificationService;
+  budgets: BudgetService;
+  goals: GoalService;
 }
 
 /** What the running instance needs beyond the Express app: realtime's pieces and the jobs. */
@@ -116,10 +123,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
   if (auth) {
     // Services, each after the ones it uses.
     const users = createUsersService({ db, clock, audit });
-    const ledger = createTransactionService({ db, clock, audit, outbox });
-    const accounts = createAccountService({ db, clock, audit, hasTransactions: ledger.accountHasTransactions });
-    const categories = createCategoryService({ db, clock, audit, uncategorise: ledger.uncategoriseInTrx });
+    const notifications = createNotificationService({ db, clock, jobs, mailer, logger });
+    // One conversion rule (rate on or before the date; a missing rate is reported, never 1).
     const rates = createRatesService({ db, clock, audit });
+    const convert: Convert = rates.convert;
+    const budgets = createBudgetService({ db, clock, audit, convert, notifications });
+    const goals = createGoalService({ db, clock, audit, convert, notifications });
+    // Listeners in lock order: budget rows, then goal rows (see transactions.service.ts).
+    const ledger = createTransactionService({ db, clock, audit, outbox, onPosted: [budgets.onPosted, goals.onPosted] });
+    const accounts = createAccountService({ db, clock, audit, hasTransactions: ledger.accountHasTransactions, onRetired: [goals.onAccountRetired] });
+    const categories = createCategoryService({ db, clock, audit, uncategorise: ledger.uncategoriseInTrx });
     const recurring = createRecurringService({
       db,
       clock,
@@ -128,7 +141,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
       ledger,
       timeZoneOf: async (userId) => (await users.getProfile(userId)).timeZone,
       sweepConcurrency: Math.max(1, Math.floor(config.databasePoolMax / 3)),
-      // onStopped: the notifications feature's `recurring.stopped` plugs in here once it exists.
+      // An ended rule tells its owner once (a `recurring.stopped` notification, in the ending transaction).
+      onStopped: async (trx, userId, p) => {
+        await notifications.notify(trx, userId, 'recurring.stopped', { recurringId: p.recurringId, reason: p.reason });
+      },
     });
 
     // Features, each with the services it declares.
@@ -138,10 +154,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     registerCategories(ctx, { categories });
     registerTransactions(ctx, { ledger });
     registerRecurring(ctx, { recurring });
+    registerNotifications(ctx, { notifications });
+    registerBudgets(ctx, { budgets });
+    registerGoals(ctx, { goals });
     registerAuditRoutes({ registry, db, audit });
     registerRates(ctx, { rates });
     registerReports(ctx, { rates, profiles: users });
-    services = { auth, users, accounts, categories, ledger, rates, recurring };
+    services = { auth, users, accounts, categories, ledger, rates, recurring, notifications, budgets, goals };
     await mountAdmin(app, { config, db, logger, clock, audit, jobs, redis: deps.redis, auth });
   }
   for (const extra of deps.routes ?? []) await extra.register(ctx);

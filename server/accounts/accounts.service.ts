@@ -15,6 +15,17 @@ export interface AccountServiceDeps {
   audit: AuditService;
   /** The ledger's answer to "does any transaction post to this account?" (inside `trx`). */
   hasTransactions: (trx: Knex.Transaction, accountId: string) => Promise<boolean>;
+  /** Called inside the transaction that archives or deletes an account (goals unlink it). */
+  onRetired?: AccountRetiredListener[];
+}
+
+/** An account left active use: archived, or deleted. */
+export type AccountRetiredListener = (trx: Knex.Transaction, userId: string, accountId: string, reason: 'archived' | 'deleted') => Promise<void>;
+
+/** The user's accounts among `ids` with balance, currency and archived flag (as committed, or as locked by the caller). */
+export async function accountBalances(q: Knex | Knex.Transaction, userId: string, ids: readonly string[]): Promise<Pick<Account, 'id' | 'currency' | 'balance' | 'archived'>[]> {
+  if (ids.length === 0) return [];
+  return Account.query(q).where('user_id', userId).whereIn('id', [...ids]).orderBy('id').select('id', 'currency', 'balance', 'archived');
 }
 
 export function toAccountView(a: Account): AccountView {
@@ -58,7 +69,7 @@ export async function adjustBalance(trx: Knex.Transaction, accountId: string, de
 }
 
 /** Accounts: create, read, rename/archive, delete (only while no transaction uses it). */
-export function createAccountService({ db, clock, audit, hasTransactions }: AccountServiceDeps) {
+export function createAccountService({ db, clock, audit, hasTransactions, onRetired = [] }: AccountServiceDeps) {
   return {
     /** Creates an account whose balance starts at its opening balance. */
     async create(write: WriteContext, input: CreateAccountInput): Promise<AccountView> {
@@ -114,6 +125,7 @@ export function createAccountService({ db, clock, audit, hasTransactions }: Acco
         changes.updated_at = clock.now();
         const row = (await Account.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first()) as unknown as Account;
         const after = toAccountView(row);
+        if (after.archived && !before.archived) for (const l of onRetired) await l(trx, write.userId, id, 'archived');
         await audit.recordWrite(trx, write, { action: 'account.update', entityType: 'account', entityId: id, before, after });
         return after;
       });
@@ -127,6 +139,7 @@ export function createAccountService({ db, clock, audit, hasTransactions }: Acco
         if (!found) throw new NotFoundError('Account not found.');
         const used = await hasTransactions(trx, id);
         if (used) throw new ConflictError('The account still has transactions; delete or move them first, or archive the account.', 'account_has_transactions');
+        for (const l of onRetired) await l(trx, write.userId, id, 'deleted');
         await Account.query(trx).delete().where({ id, user_id: write.userId });
         await audit.recordWrite(trx, write, { action: 'account.delete', entityType: 'account', entityId: id, before: toAccountView(found), after: null });
       });

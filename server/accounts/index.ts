@@ -4,8 +4,8 @@ import type { AccountService } from './accounts.service.js';
 
 export { Account, ACCOUNT_TYPES } from './accounts.model.js';
 export type { AccountType } from './accounts.model.js';
-export { adjustBalance, lockAccounts, toAccountView, createAccountService } from './accounts.service.js';
-export type { AccountService } from './accounts.service.js';
+export { accountBalances, adjustBalance, lockAccounts, toAccountView, createAccountService } from './accounts.service.js';
+export type { AccountService, AccountRetiredListener } from './accounts.service.js';
 export type { AccountView } from './accounts.schemas.js';
 
 /** Accounts: where money is held. Balances are maintained by the ledger (transactions). */

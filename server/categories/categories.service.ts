@@ -56,6 +56,21 @@ export async function categoryKindForWrite(trx: Knex.Transaction, userId: string
   return row?.kind as CategoryKind | undefined;
 }
 
+/**
+ * Locks the user's category `id` FOR UPDATE (ledger writes into it, which take KEY SHARE, wait
+ * until the caller commits) and returns its kind and name, or undefined when it is not theirs.
+ */
+export async function lockCategory(trx: Knex.Transaction, userId: string, id: string): Promise<{ kind: CategoryKind; name: string } | undefined> {
+  return trx('categories').where({ id, user_id: userId }).forUpdate().first('kind', 'name');
+}
+
+/** The names of the user's categories among `ids` (for notifications and mail). */
+export async function categoryNames(q: Knex | Knex.Transaction, userId: string, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows: { id: string; name: string }[] = await q('categories').where('user_id', userId).whereIn('id', ids).select('id', 'name');
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
 /** Categories: per-user names (unique case-insensitively) of kind income or expense. */
 export function createCategoryService({ db, clock, audit, uncategorise }: CategoryServiceDeps) {
   return {

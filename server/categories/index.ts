@@ -5,7 +5,7 @@ import { createDefaultCategories, type CategoryService } from './categories.serv
 export { Category, CATEGORY_KINDS } from './categories.model.js';
 export type { CategoryKind } from './categories.model.js';
 export { DEFAULT_CATEGORIES } from './categories.defaults.js';
-export { createCategoryService, createDefaultCategories, categoryKindForWrite, toCategoryView } from './categories.service.js';
+export { createCategoryService, createDefaultCategories, categoryKindForWrite, categoryNames, lockCategory, toCategoryView } from './categories.service.js';
 export type { CategoryService, Uncategorise } from './categories.service.js';
 export type { CategoryView } from './categories.schemas.js';
 

@@ -28,10 +28,10 @@ export interface Outbox {
    */
   publish(trx: Knex.Transaction, userId: string, type: EventType, data: unknown): Promise<OutboxEvent>;
   /**
-   * `publish` for many events of one user at once (batch writers such as the recurring sweep):
-   * consecutive seqs in the given order, one counter update, multi-row inserts, one NOTIFY.
+   * Stores several events for `userId` in order, with consecutive seqs (batch writers: the ledger's
+   * events of one write, the recurring sweep): one counter bump, multi-row inserts, one signal.
    */
-  publishMany(trx: Knex.Transaction, userId: string, events: { type: EventType; data: unknown }[]): Promise<void>;
+  publishMany(trx: Knex.Transaction, userId: string, events: readonly { type: EventType; data: unknown }[]): Promise<OutboxEvent[]>;
 }
 
 export function createOutbox({ clock }: { clock: Clock }): Outbox {
@@ -51,7 +51,7 @@ export function createOutbox({ clock }: { clock: Clock }): Outbox {
     },
 
     async publishMany(trx, userId, events) {
-      if (events.length === 0) return;
+      if (events.length === 0) return [];
       const n = events.length;
       const { rows } = await trx.raw(
         `INSERT INTO user_event_seq (user_id, last_seq) VALUES (?, ?)
@@ -61,10 +61,12 @@ export function createOutbox({ clock }: { clock: Clock }): Outbox {
       );
       const last = Number(rows[0].last_seq);
       const at = clock.now();
-      const values = events.map((e, i) => ({ user_id: userId, seq: last - n + 1 + i, type: e.type, data: JSON.stringify(e.data), at }));
-      for (let i = 0; i < values.length; i += 1000) await trx('events').insert(values.slice(i, i + 1000));
+      const out = events.map((e, i) => ({ seq: last - n + 1 + i, type: e.type, at: at.toISOString(), data: e.data }));
+      const inserts = out.map((e) => ({ user_id: userId, seq: e.seq, type: e.type, data: JSON.stringify(e.data), at }));
+      for (let i = 0; i < inserts.length; i += 1000) await trx('events').insert(inserts.slice(i, i + 1000));
       // Delivery reads every event after the socket's cursor: one signal carries the whole batch.
       await trx.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify({ userId, seq: last })]);
+      return out;
     },
   };
 }

@@ -8,9 +8,9 @@ import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
-import type { Outbox } from '../shared/outbox.js';
+import type { EventType, Outbox } from '../shared/outbox.js';
 import type { WriteContext } from '../shared/write-context.js';
-import { Entry, Transaction, TransactionVersion, type VersionAction } from './transactions.model.js';
+import { Entry, Transaction, TransactionVersion, type TransactionType, type VersionAction } from './transactions.model.js';
 import type { ListTransactionsQuery, TransactionInput, TransactionView } from './transactions.schemas.js';
 
 export interface TransactionServiceDeps {
@@ -18,7 +18,45 @@ export interface TransactionServiceDeps {
   clock: Clock;
   audit: AuditService;
   outbox: Outbox;
+  /** Features that keep state derived from the ledger (budgets' running totals, goals' progress). */
+  onPosted?: LedgerListener[];
 }
+
+/** One side (before or after) of a ledger write, as listeners see it. */
+export interface LedgerSide {
+  type: TransactionType;
+  /** Calendar date in the user's time zone. */
+  date: string;
+  categoryId: string | null;
+  accountId: string;
+  currency: string;
+  /** The header amount (positive; `type` gives the direction). */
+  amount: Decimal;
+  postings: readonly LedgerPosting[];
+}
+
+/** A committed-together ledger write: old and new sides (null on create / delete) and the balances it moved. */
+export interface LedgerChange {
+  userId: string;
+  transactionId: string;
+  action: 'create' | 'update' | 'delete';
+  before: LedgerSide | null;
+  after: LedgerSide | null;
+  balances: readonly BalanceChange[];
+}
+
+/** An event a listener asks the ledger to publish after its own (same transaction, same seq stream). */
+export interface LedgerEvent {
+  type: EventType;
+  data: unknown;
+}
+
+/**
+ * Called inside the ledger write's transaction, after the accounts are locked and the balances
+ * moved, before the audit entry and the events. A listener may lock only its own rows (in a fixed
+ * order) and must not scan the ledger; what it throws rolls the write back.
+ */
+export type LedgerListener = (trx: Knex.Transaction, change: LedgerChange) => Promise<LedgerEvent[]>;
 
 export function toTransactionView(t: Transaction): TransactionView {
   return {
@@ -48,11 +86,13 @@ function money(value: string, currency: string, path: string): Decimal {
   }
 }
 
-interface Posting {
+/** One entry of a transaction: a signed amount on one account, in its currency. */
+export interface LedgerPosting {
   accountId: string;
   currency: string;
   amount: Decimal;
 }
+type Posting = LedgerPosting;
 
 interface Resolved {
   header: Pick<Transaction, 'type' | 'account_id' | 'currency' | 'amount' | 'to_account_id' | 'to_currency' | 'to_amount' | 'date' | 'category_id' | 'notes'>;
@@ -143,13 +183,54 @@ function deltas(old: Posting[], next: Posting[]): Map<string, { currency: string
 const postingsOf = (entries: Entry[]): Posting[] => entries.map((e) => ({ accountId: e.account_id, currency: e.currency, amount: new Decimal(e.amount) }));
 
 /**
+ * The expenses filed under one of the user's categories, each row locked FOR SHARE (so an update or
+ * delete in flight finishes first, and none starts until the caller commits). For a feature that
+ * builds running totals from the ledger once (a new budget); it follows the category delete's
+ * order: these rows first, then the category row.
+ */
+export async function lockCategoryExpenses(trx: Knex.Transaction, userId: string, categoryId: string): Promise<{ date: string; currency: string; amount: string }[]> {
+  return trx('transactions').where({ user_id: userId, category_id: categoryId, type: 'expense' }).orderBy('id').forShare().select('date', 'currency', 'amount');
+}
+
+/**
+ * Net change per account among `accountIds` from the transactions dated in [from, to] (the sum of
+ * their entries; accounts without any are absent). For goals' pace over the last 90 days.
+ */
+export async function netChangeByAccount(q: Knex | Knex.Transaction, userId: string, accountIds: readonly string[], from: string, to: string): Promise<Map<string, string>> {
+  if (accountIds.length === 0) return new Map();
+  const { rows } = await q.raw(
+    `SELECT e.account_id, sum(e.amount)::text AS net FROM entries e JOIN transactions t ON t.id = e.transaction_id
+      WHERE e.user_id = ? AND e.account_id = ANY(?::uuid[]) AND t.date BETWEEN ?::date AND ?::date GROUP BY e.account_id`,
+    [userId, [...accountIds], from, to],
+  );
+  return new Map(rows.map((r: { account_id: string; net: string }) => [r.account_id, r.net]));
+}
+
+/**
  * The ledger's write path. Every change to a transaction happens here, in the caller's database
  * transaction and in this order (the lock order every writer follows, so writers never deadlock):
- * transaction row → accounts in id order → category → audit chain → event counter.
+ * transaction row → accounts in id order → category → listeners' rows (budgets in id order, then
+ * goals in id order) → audit chain → event counter.
  * It writes header + entries, moves the stored balances by exactly the entries' difference, and
  * records the version, the audit entry and the events — all or nothing.
  */
-export function createTransactionService({ db, clock, audit, outbox }: TransactionServiceDeps) {
+export function createTransactionService({ db, clock, audit, outbox, onPosted = [] }: TransactionServiceDeps) {
+  const sideOf = (h: Resolved['header'], postings: readonly Posting[]): LedgerSide => ({
+    type: h.type,
+    date: h.date,
+    categoryId: h.category_id,
+    accountId: h.account_id,
+    currency: h.currency,
+    amount: new Decimal(h.amount),
+    postings,
+  });
+
+  async function notify(trx: Knex.Transaction, change: LedgerChange): Promise<LedgerEvent[]> {
+    const events: LedgerEvent[] = [];
+    for (const listener of onPosted) events.push(...(await listener(trx, change)));
+    return events;
+  }
+
   async function applyBalances(trx: Knex.Transaction, changes: Map<string, { currency: string; delta: Decimal }>): Promise<BalanceChange[]> {
     const out: BalanceChange[] = [];
     for (const id of [...changes.keys()].sort()) {
@@ -174,6 +255,7 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
     before: TransactionView | null,
     after: TransactionView | null,
     balances: BalanceChange[],
+    extra: LedgerEvent[] = [],
   ): Promise<void> {
     const { rows } = await trx.raw('SELECT coalesce(max(version), 0) + 1 AS v FROM transaction_versions WHERE transaction_id = ?', [id]);
     await trx('transaction_versions').insert({
@@ -188,8 +270,11 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
     });
     await audit.recordWrite(trx, wc, { action: `transaction.${action}`, entityType: 'transaction', entityId: id, before, after });
     const type = action === 'create' ? 'transaction.created' : action === 'update' ? 'transaction.updated' : 'transaction.deleted';
-    await outbox.publish(trx, wc.userId, type, { transaction: after ?? before });
-    for (const b of balances) await outbox.publish(trx, wc.userId, 'balance.updated', b);
+    await outbox.publishMany(trx, wc.userId, [
+      { type, data: { transaction: after ?? before } },
+      ...balances.map((b) => ({ type: 'balance.updated' as const, data: b })),
+      ...extra,
+    ]);
   }
 
   /**
@@ -205,8 +290,9 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
       .returning('*')) as unknown as Transaction;
     await insertPostings(trx, wc.userId, row.id, postings);
     const balances = await applyBalances(trx, deltas([], postings));
+    const extra = await notify(trx, { userId: wc.userId, transactionId: row.id, action: 'create', before: null, after: sideOf(header, postings), balances });
     const view = toTransactionView(row);
-    await record(trx, wc, row.id, 'create', null, view, balances);
+    await record(trx, wc, row.id, 'create', null, view, balances, extra);
     return view;
   }
 
@@ -343,9 +429,17 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
         await Entry.query(trx).delete().where({ transaction_id: id });
         await insertPostings(trx, wc.userId, id, postings);
         const balances = await applyBalances(trx, deltas(postingsOf(oldEntries), postings));
+        const extra = await notify(trx, {
+          userId: wc.userId,
+          transactionId: id,
+          action: 'update',
+          before: sideOf(existing, postingsOf(oldEntries)),
+          after: sideOf(header, postings),
+          balances,
+        });
         const before = toTransactionView(existing);
         const after = toTransactionView(row);
-        await record(trx, wc, id, 'update', before, after, balances);
+        await record(trx, wc, id, 'update', before, after, balances, extra);
         return after;
       });
     },
@@ -361,7 +455,8 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
         }
         await Transaction.query(trx).delete().where({ id, user_id: wc.userId });
         const balances = await applyBalances(trx, deltas(postingsOf(oldEntries), []));
-        await record(trx, wc, id, 'delete', toTransactionView(existing), null, balances);
+        const extra = await notify(trx, { userId: wc.userId, transactionId: id, action: 'delete', before: sideOf(existing, postingsOf(oldEntries)), after: null, balances });
+        await record(trx, wc, id, 'delete', toTransactionView(existing), null, balances, extra);
       });
     },
 

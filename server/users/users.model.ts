@@ -15,6 +15,7 @@ export class User extends Model {
   disabled!: boolean;
   currency!: string;
   time_zone!: string;
+  notify_by_email!: boolean;
   created_at!: Date;
   updated_at!: Date;
   password_hash!: string | null;
@@ -52,10 +53,11 @@ export interface Profile {
   timeZone: string;
   role: Role;
   twoFactorEnabled: boolean;
+  notifyByEmail: boolean;
   createdAt: string;
 }
 
-export function toProfile(u: Pick<User, 'id' | 'email' | 'email_verified_at' | 'name' | 'currency' | 'time_zone' | 'role' | 'totp_enabled_at' | 'created_at'>): Profile {
+export function toProfile(u: Pick<User, 'id' | 'email' | 'email_verified_at' | 'name' | 'currency' | 'time_zone' | 'role' | 'totp_enabled_at' | 'created_at' | 'notify_by_email'>): Profile {
   return {
     id: u.id,
     email: u.email,
@@ -65,6 +67,7 @@ export function toProfile(u: Pick<User, 'id' | 'email' | 'email_verified_at' | '
     timeZone: u.time_zone,
     role: u.role,
     twoFactorEnabled: u.totp_enabled_at != null,
+    notifyByEmail: u.notify_by_email ?? false,
     createdAt: new Date(u.created_at).toISOString(),
   };
 }

@@ -20,7 +20,7 @@ export function registerUsersRoutes(ctx: FeatureContext, users: ReturnType<typeo
     method: 'patch',
     path: '/users/me',
     access: 'user',
-    summary: 'Change name, currency or time zone (other keys, e.g. role or email, are refused)',
+    summary: 'Change name, currency, time zone or notifyByEmail (other keys, e.g. role or email, are refused)',
     tags,
     body: updateProfileBody,
     responses: { 200: { description: 'Profile', schema: profileSchema } },

@@ -13,6 +13,7 @@ export const profileSchema = z
     timeZone: z.string(),
     role: z.enum(['user', 'admin']),
     twoFactorEnabled: z.boolean(),
+    notifyByEmail: z.boolean(),
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Profile' });
@@ -23,6 +24,7 @@ export const updateProfileBody = z
     name: personName.nullable().optional(),
     currency: currencyCode.optional(),
     timeZone: timeZoneName.optional(),
+    notifyByEmail: z.boolean().optional(),
   })
   .strict()
   .meta({ id: 'UpdateProfile' });

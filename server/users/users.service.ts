@@ -10,6 +10,38 @@ export interface ProfilePatch {
   name?: string | null;
   currency?: string;
   timeZone?: string;
+  notifyByEmail?: boolean;
+}
+
+/** What budgets and goals need to know about a user: the calendar and the currency. */
+export interface UserCalendar {
+  timeZone: string;
+  currency: string;
+}
+
+/** Per database transaction: the listeners of one ledger write ask once, not once each. */
+const calendars = new WeakMap<Knex.Transaction, Map<string, UserCalendar>>();
+
+/** The user's time zone and currency (inside `q`, e.g. a ledger write's transaction, where it is read once). */
+export async function userCalendar(q: Knex | Knex.Transaction, userId: string): Promise<UserCalendar> {
+  const trx = 'isTransaction' in q && q.isTransaction ? (q as Knex.Transaction) : undefined;
+  const cached = trx ? calendars.get(trx)?.get(userId) : undefined;
+  if (cached) return cached;
+  const row = await q('users').where({ id: userId }).first('time_zone', 'currency');
+  if (!row) throw new NotFoundError();
+  const cal = { timeZone: row.time_zone as string, currency: row.currency as string };
+  if (trx) calendars.set(trx, (calendars.get(trx) ?? new Map()).set(userId, cal));
+  return cal;
+}
+
+/**
+ * The address to mail a notification to, or null: the user must have opted in (notifyByEmail),
+ * not be disabled, and have verified the address (email_verified_at).
+ */
+export async function notificationMailAddress(q: Knex, userId: string): Promise<string | null> {
+  const row = await q('users').where({ id: userId }).first('email', 'notify_by_email', 'disabled', 'email_verified_at');
+  if (!row || !row.notify_by_email || row.disabled || row.email_verified_at == null) return null;
+  return row.email as string;
 }
 
 export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
@@ -53,6 +85,7 @@ export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock;
         set('name', 'name', patch.name);
         set('currency', 'currency', patch.currency);
         set('time_zone', 'timeZone', patch.timeZone);
+        set('notify_by_email', 'notifyByEmail', patch.notifyByEmail);
         if (!Object.keys(changes).length) return toProfile(user);
         const updated = await User.query(trx)
           .patchAndFetchById(userId, { ...changes, updated_at: clock.now() } as Partial<User>);

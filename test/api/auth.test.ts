@@ -40,6 +40,7 @@ describe('POST /auth/register', () => {
       timeZone: 'UTC',
       role: 'user',
       twoFactorEnabled: false,
+      notifyByEmail: false,
       createdAt: expect.any(String),
     });
     const actions = await auditActions(user.id);

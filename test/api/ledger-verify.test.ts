@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { checkBudgetTotals } from '../../server/budgets/index.js';
 import { checkLedger } from '../../server/transactions/index.js';
 import { createAccount, createTransaction, type Json } from '../helpers/ledger.js';
 
@@ -52,6 +53,31 @@ describe('ledger verification (npm run ledger:verify and checkLedger)', () => {
       await t.db('accounts').where({ id: a.id }).update({ balance: t.db.raw('balance - 0.01') });
     }
   }, 30_000);
+
+  it("names a budget whose running total drifted from the period's expenses, and the command exits non-zero", async () => {
+    const food = ((await (await t.api('/categories?limit=500', { token: u.accessToken })).json()) as { data: Json[] }).data.find((c) => c.name === 'Food')!;
+    const res = await t.api('/budgets', { method: 'POST', token: u.accessToken, json: { categoryId: food.id, amount: '50.00', period: 'weekly' } });
+    expect(res.status).toBe(201);
+    const budget = (await res.json()) as Json;
+    await createTransaction(t, u, { accountId: a.id, type: 'expense', amount: '1.25', date: '2026-11-04', categoryId: food.id });
+    expect(await checkBudgetTotals(t.db, { userId: u.id })).toEqual({ ok: true, budgetsChecked: 1, mismatches: [] });
+    await t.db('budget_totals').where({ budget_id: budget.id }).update({ total: t.db.raw('total + 0.01') });
+    try {
+      expect(await checkBudgetTotals(t.db, { userId: u.id })).toEqual({
+        ok: false,
+        budgetsChecked: 1,
+        mismatches: [{ budgetId: budget.id, periodStart: '2026-11-02', currency: 'USD', stored: '1.2600', expected: '1.2500' }],
+      });
+      const cli = await verifyCli(u.id);
+      expect(cli.code).toBe(1);
+      expect(cli.out).toMatchObject({ ok: false, budgetTotalMismatches: [expect.objectContaining({ budgetId: budget.id })] });
+    } finally {
+      await t.db('budget_totals').where({ budget_id: budget.id }).update({ total: t.db.raw('total - 0.01') });
+      await t.api(`/transactions/${(await t.db('transactions').where({ user_id: u.id, type: 'expense' }).first()).id}`, { method: 'DELETE', token: u.accessToken });
+      await t.api(`/budgets/${budget.id}`, { method: 'DELETE', token: u.accessToken });
+    }
+    expect((await verifyCli(u.id)).code).toBe(0);
+  }, 60_000);
 
   it('names a transfer whose leg disagrees with its header', async () => {
     const entry = await t.db('entries').where({ account_id: b.id }).first();

@@ -30,6 +30,7 @@ describe('GET /users/me', () => {
       timeZone: 'Europe/Paris',
       role: 'user',
       twoFactorEnabled: false,
+      notifyByEmail: false,
       createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
     });
   });

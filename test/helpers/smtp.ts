@@ -42,7 +42,7 @@ function parse(raw: string, from: string, to: string[]): ReceivedMail {
 }
 
 /** A real SMTP server in the test process (no TLS, no auth) that keeps every mail it receives. */
-export async function startTestSmtp(): Promise<TestSmtp> {
+export async function startTestSmtp(port = 0): Promise<TestSmtp> {
   const mails: ReceivedMail[] = [];
   const waiters: { to: string; subject?: string; resolve: (m: ReceivedMail) => void }[] = [];
   const server = new SMTPServer({
@@ -69,9 +69,9 @@ export async function startTestSmtp(): Promise<TestSmtp> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const port = (server.server.address() as { port: number }).port;
+  const bound = (server.server.address() as { port: number }).port;
   const waitForMailAfter: TestSmtp['waitForMailAfter'] = (to, skip, timeoutMs = 10_000) => {
     const want = to.toLowerCase();
     const found = mails.slice(skip).find((m) => m.to.includes(want));
@@ -104,7 +104,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
     });
   };
   return {
-    url: `smtp://127.0.0.1:${port}`,
+    url: `smtp://127.0.0.1:${bound}`,
     waitForSubject,
     mails,
     waitForMail: (to, timeoutMs) => waitForMailAfter(to, 0, timeoutMs),
