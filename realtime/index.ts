@@ -18,5 +18,6 @@
  * - + a client that stops reading is held back (the events wait in the database) and is
  *   disconnected if its buffer stays full for 30 s; it reconnects and resumes.
  */
-export { createRealtime, SESSIONS_REVOKED_CHANNEL, type Realtime, type RealtimeComponents, type RealtimeOptions } from './server.js';
+export { createRealtime, type Realtime, type RealtimeComponents, type RealtimeOptions } from './server.js';
+export type { RealtimeServer, RealtimeSocket } from './types.js';
 export { pruneEvents, DEFAULT_RETENTION_MS, type PruneOptions } from './prune.js';

@@ -188,7 +188,9 @@ export function createTransactionService({ db, clock, audit, outbox }: Transacti
     });
     await audit.recordWrite(trx, wc, { action: `transaction.${action}`, entityType: 'transaction', entityId: id, before, after });
     const type = action === 'create' ? 'transaction.created' : action === 'update' ? 'transaction.updated' : 'transaction.deleted';
-    await outbox.publish(trx, wc.userId, type, { transaction: after ?? before });
+    const transaction = after ?? before;
+    if (!transaction) throw new Error('a ledger change has a before or an after');
+    await outbox.publish(trx, wc.userId, type, { transaction });
     for (const b of balances) await outbox.publish(trx, wc.userId, 'balance.updated', b);
   }
 
