@@ -5,7 +5,7 @@ import { createRealtime, pruneEvents } from '../../realtime/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
 import { eventually } from '../helpers/eventually.js';
-import { closeAllSockets, connect, connectLive, publish, publishIn, publishWithoutSignal, type WireEvent } from '../helpers/sockets.js';
+import { closeAllSockets, connect, connectLive, publish, publishIn, type WireEvent } from '../helpers/sockets.js';
 
 let t: TestApp;
 beforeAll(async () => {
