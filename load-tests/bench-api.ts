@@ -1,7 +1,8 @@
 /**
  * Node counterpart of api-100-users.k6.ts (k6 is not installable on every machine): the same
  * scenario mix, 100 concurrent users, against a server process on loopback.
- *   npx tsx load-tests/bench-api.ts [seconds=30] [users=100] [thinkMs=1000]
+ *   npx tsx load-tests/bench-api.ts [seconds=30] [users=100] [thinkMs=1000] [mix=all|writes]
+ * `writes` runs only the mix's writes (expense and transfer, 35:5): the write-throughput ceiling.
  * Uses a fresh database on BENCH_ADMIN_DATABASE_URL's server (default: local PostgreSQL), dropped at the end.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,7 @@ import {
 const seconds = Number(process.argv[2] ?? 30);
 const users = Number(process.argv[3] ?? 100);
 const thinkMs = Number(process.argv[4] ?? DEFAULT_THINK_MS);
+const writesOnly = process.argv[5] === 'writes';
 const run = randomBytes(3).toString('hex');
 
 const db = await createBenchDatabase();
@@ -66,7 +68,8 @@ async function setUp(vu: number): Promise<VuState> {
 async function steady(s: VuState, until: number): Promise<void> {
   while (Date.now() < until) {
     s.iteration++;
-    const spec = nextRequest(pickScenario(Math.random()), s);
+    // The mix lists the writes first (40 of 100): scaling r into [0, 0.4) picks only them.
+    const spec = nextRequest(pickScenario(writesOnly ? Math.random() * 0.4 : Math.random()), s);
     const body = await send(spec, s.token);
     if (spec.method === 'POST' && typeof body.id === 'string' && s.transactionIds.length < 200) s.transactionIds.push(body.id);
     if (thinkMs > 0) await new Promise((r) => setTimeout(r, thinkMs));
@@ -93,8 +96,10 @@ try {
 }
 const elapsed = (Date.now() - started) / 1000;
 const steadyRequests = requests - setupRequests;
-console.log(`bench-api: ${users} users, think ${thinkMs} ms, ${elapsed.toFixed(1)} s, ${os.cpus().length} cores, node ${process.version}`);
+console.log(`bench-api: ${users} users, think ${thinkMs} ms, mix ${writesOnly ? 'writes' : 'all'}, ${elapsed.toFixed(1)} s, ${os.cpus().length} cores, node ${process.version}`);
 console.log(`steady state: ${steadyRequests} requests, ${(steadyRequests / elapsed).toFixed(0)} req/s; errors (all phases) ${errors}; server peak RSS ${peakRss.toFixed(0)} MB`);
+const writes = ['create_expense', 'create_transfer'].reduce((n, k) => n + (latencies.get(k)?.length ?? 0), 0);
+console.log(`writes (expense + transfer): ${writes}, ${(writes / elapsed).toFixed(0)} per second`);
 if (statusErrors.size) console.log('unexpected statuses:', Object.fromEntries(statusErrors));
 console.log('| scenario | n | p50 ms | p95 ms | p99 ms |');
 console.log('|---|---|---|---|---|');

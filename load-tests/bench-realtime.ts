@@ -13,7 +13,9 @@ import os from 'node:os';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { systemClock } from '../server/shared/clock.ts';
 import { createDb } from '../server/shared/db.ts';
+import { createLogger } from '../server/shared/logger.ts';
 import { createOutbox } from '../server/shared/outbox.ts';
+import { createSignals } from '../server/shared/realtime-signals.ts';
 import { createBenchDatabase, startServer, summarize } from './lib.ts';
 
 const seconds = Number(process.argv[2] ?? 30);
@@ -28,7 +30,8 @@ const secrets = { JWT_SECRET: randomBytes(32).toString('hex'), ENCRYPTION_KEY: r
 // not realtime's, so the realtime phase runs on a fresh process (its RSS is what the goal is about).
 let server = await startServer(bench.url, secrets);
 const db = createDb(bench.url, 10);
-const outbox = createOutbox({ clock: systemClock });
+// Signals after commit, as the app sends them (NOTIFY on a pooled connection of this process).
+const outbox = createOutbox({ clock: systemClock, signals: createSignals({ db, logger: createLogger('warn') }) });
 const sockets: Socket[] = [];
 
 /** RSS of the server process (0 between the two server processes). */

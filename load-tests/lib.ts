@@ -58,6 +58,7 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
       ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       RATE_LIMIT_IP_PER_MINUTE: '1000000',
       RATE_LIMIT_USER_PER_MINUTE: '1000000',
+      RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE: '1000000',
       DATABASE_POOL_MAX: '20',
       ...env,
     },

@@ -17,6 +17,13 @@
  *   After `io server disconnect` the client refreshes its token and calls `socket.connect()`.
  * - + a client that stops reading is held back (the events wait in the database) and is
  *   disconnected if its buffer stays full for 30 s; it reconnects and resumes.
+ * - limits: 20 sockets per login, 50 per user (`connect_error` "too_many_connections"); 60
+ *   handshakes per minute per client address across instances (`connect_error` "rate_limited");
+ *   `resume`/`auth` 5 per 10 s per socket, one `resume` in flight (`session.ended {reason:
+ *   "rate_limited"}`, then disconnect).
+ * - delivery is signalled after commit (NOTIFY outside the write, or Redis pub/sub) and caught up
+ *   once a second per connected user by seq, so a lost signal delays but never loses an event.
  */
-export { createRealtime, SESSIONS_REVOKED_CHANNEL, type Realtime, type RealtimeComponents, type RealtimeOptions } from './server.js';
+export { createRealtime, type Realtime, type RealtimeComponents, type RealtimeOptions } from './server.js';
+export type { RealtimeServer, RealtimeSocket } from './types.js';
 export { pruneEvents, DEFAULT_RETENTION_MS, type PruneOptions } from './prune.js';

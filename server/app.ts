@@ -1,5 +1,7 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
+import proxyAddr from 'proxy-addr';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { registerAccounts, createAccountService, type AccountService } from './accounts/index.js';
@@ -21,6 +23,7 @@ import { requestLogging } from './shared/logger.js';
 import { createMailer } from './shared/mailer.js';
 import { createNotificationService, registerNotifications, type NotificationService } from './notifications/index.js';
 import { createOutbox } from './shared/outbox.js';
+import { createSignals } from './shared/realtime-signals.js';
 import { createLimiter, purgeExpiredRateLimits } from './shared/rate-limit.js';
 import { createRatesService, registerRates, type RatesService } from './rates/index.js';
 import { registerReports } from './reports/index.js';
@@ -92,7 +95,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   // Infrastructure every feature shares.
   const audit = createAuditService({ clock });
-  const outbox = createOutbox({ clock });
+  // Realtime signals go out after each commit (NOTIFY on a pooled connection, or Redis pub/sub).
+  const signals = createSignals({ db, redis: deps.redis, logger });
+  const outbox = createOutbox({ clock, signals });
   const hooks: UserHooks = { userCreated: [], userErased: [], sessionsRevoked: [] };
   const jobs = createJobs({ logger, databaseUrl: config.databaseUrl });
   jobs.schedule('rate-limits.purge', '*/15 * * * *', () => purgeExpiredRateLimits(db, clock));
@@ -175,10 +180,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
           clock,
           logger,
           databaseUrl: config.databaseUrl,
+          redis: deps.redis,
+          signals,
           corsOrigins: config.corsOrigins,
           hooks,
           verifyAccessToken: (token) => auth.tokens.verifyAccessToken(token),
           metricsRegistry: metrics.registry,
+          // The address the HTTP limiters see: Express's own trust-proxy rule, IPv6 grouped by /56.
+          clientAddress: (req) => ipKeyGenerator(proxyAddr(req, app.get('trust proxy fn') as (addr: string, i: number) => boolean)),
+          handshakesPerMinute: config.rateLimit.socketHandshakesPerMinute,
         }
       : undefined;
   return { app, registry, metrics, ctx, services, realtime };

@@ -45,6 +45,8 @@ const envSchema = z.object({
   TRUST_PROXY: z.string().default('false'),
   RATE_LIMIT_IP_PER_MINUTE: intString(300),
   RATE_LIMIT_USER_PER_MINUTE: intString(1200),
+  /** Socket.IO handshakes per client address and minute, across instances (API.md: 60). */
+  RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE: intString(60),
   SHUTDOWN_TIMEOUT_MS: intString(10000),
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_PG_PORT: intString(54329),
@@ -77,7 +79,7 @@ export interface Config {
    * in production: any client could then choose its own address.
    */
   trustProxy: boolean | number | string[];
-  rateLimit: { ipPerMinute: number; userPerMinute: number };
+  rateLimit: { ipPerMinute: number; userPerMinute: number; socketHandshakesPerMinute: number };
   shutdownTimeoutMs: number;
   dataDir: string;
   embeddedPgPort: number;
@@ -226,7 +228,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     corsOrigins: e.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
     trustProxy: parseTrustProxy(e.TRUST_PROXY, e.NODE_ENV),
-    rateLimit: { ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE, userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE },
+    rateLimit: {
+      ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
+      userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
+      socketHandshakesPerMinute: e.RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE,
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     dataDir: e.DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,

@@ -1,43 +1,85 @@
 import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
+import type { Signals } from './realtime-signals.js';
 
-/** The event types clients receive (see API.md, Realtime). */
-export type EventType =
-  | 'balance.updated'
-  | 'transaction.created'
-  | 'transaction.updated'
-  | 'transaction.deleted'
-  | 'budget.alert'
-  | 'goal.progress';
-
-export interface OutboxEvent {
-  seq: number;
-  type: EventType;
-  at: string;
-  data: unknown;
+/**
+ * The realtime events, declared once: what a feature publishes, what the `events` table holds and
+ * what a client receives (API.md, Realtime). Money is a decimal string, never a number.
+ */
+export interface EventPayloads {
+  'balance.updated': { accountId: string; balance: string; currency: string };
+  'transaction.created': { transaction: TransactionPayload };
+  'transaction.updated': { transaction: TransactionPayload };
+  'transaction.deleted': { transaction: TransactionPayload };
+  /** `period` is `monthly` or `weekly`; `periodStart` its first day; `threshold` the fraction crossed. */
+  'budget.alert': {
+    budgetId: string;
+    categoryId: string;
+    period: string;
+    periodStart: string;
+    spent: string;
+    amount: string;
+    currency: string;
+    threshold: string;
+  };
+  'goal.progress': { goalId: string; currentAmount: string; currency: string; progress: string; achieved: boolean };
 }
 
-/** PostgreSQL channel that carries `{"userId","seq"}` at commit of each publishing transaction. */
-export const EVENTS_CHANNEL = 'numina_events';
+/** A transaction as `GET /transactions/{id}` returns it (the ledger's view; its fields are the ledger's). */
+export interface TransactionPayload {
+  id: string;
+  [field: string]: unknown;
+}
+
+export type EventType = keyof EventPayloads;
+
+/** One event to publish, its payload typed by its type. */
+export type AnyEvent = { [T in EventType]: { type: T; data: EventPayloads[T] } }[EventType];
+
+export interface OutboxEvent<T extends EventType = EventType> {
+  seq: number;
+  type: T;
+  at: string;
+  data: EventPayloads[T];
+}
+
+/** Why the server ends a socket (`session.ended {reason}`, sent just before the disconnect). */
+export type SessionEndReason = 'session_revoked' | 'token_expired' | 'slow_consumer' | 'rate_limited';
+
+/** Acknowledgement of `resume`. `gap: true`: events after sinceSeq were pruned, reload over HTTP. */
+export type ResumeAck = { ok: true; lastSeq: number; gap: boolean } | { ok: false; code: string; errors?: { path: string; message: string }[] };
+export type AuthAck = { ok: true } | { ok: false; code: string };
+
+/** What the server emits: each event under its type, and `session.ended`. */
+export type ServerToClientEvents = { [T in EventType]: (event: OutboxEvent<T>) => void } & {
+  'session.ended': (body: { reason: SessionEndReason }) => void;
+};
+
+/** What a client may emit (bodies are validated: a client can send anything). */
+export interface ClientToServerEvents {
+  resume: (body: { sinceSeq: number }, ack?: (ack: ResumeAck) => void) => void;
+  auth: (body: { token: string }, ack?: (ack: AuthAck) => void) => void;
+}
 
 export interface Outbox {
   /**
    * Stores an event for `userId` in the caller's transaction, with the user's next `seq`.
    * The user's counter row stays locked until commit, so seqs are gap-free among committed events
-   * and commit in order; NOTIFY is delivered by PostgreSQL only if the transaction commits.
+   * and commit in order. The realtime signal goes out after the commit, outside the transaction
+   * (a rollback sends nothing, and nothing is stored).
    */
-  publish(trx: Knex.Transaction, userId: string, type: EventType, data: unknown): Promise<OutboxEvent>;
+  publish<T extends EventType>(trx: Knex.Transaction, userId: string, type: T, data: EventPayloads[T]): Promise<OutboxEvent<T>>;
   /**
    * Stores several events for `userId` in order, with consecutive seqs (batch writers: the ledger's
    * events of one write, the recurring sweep): one counter bump, multi-row inserts, one signal.
    */
-  publishMany(trx: Knex.Transaction, userId: string, events: readonly { type: EventType; data: unknown }[]): Promise<OutboxEvent[]>;
+  publishMany(trx: Knex.Transaction, userId: string, events: readonly AnyEvent[]): Promise<OutboxEvent[]>;
 }
 
-export function createOutbox({ clock }: { clock: Clock }): Outbox {
+export function createOutbox({ clock, signals }: { clock: Clock; signals: Pick<Signals, 'eventsCommitted'> }): Outbox {
   return {
     async publish(trx, userId, type, data) {
-      const { rows } = await trx.raw(
+      const { rows } = await trx.raw<{ rows: { last_seq: string }[] }>(
         `INSERT INTO user_event_seq (user_id, last_seq) VALUES (?, 1)
          ON CONFLICT (user_id) DO UPDATE SET last_seq = user_event_seq.last_seq + 1
          RETURNING last_seq`,
@@ -46,14 +88,14 @@ export function createOutbox({ clock }: { clock: Clock }): Outbox {
       const seq = Number(rows[0].last_seq);
       const at = clock.now();
       await trx('events').insert({ user_id: userId, seq, type, data: JSON.stringify(data), at });
-      await trx.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify({ userId, seq })]);
+      signals.eventsCommitted(trx, userId, seq);
       return { seq, type, at: at.toISOString(), data };
     },
 
     async publishMany(trx, userId, events) {
       if (events.length === 0) return [];
       const n = events.length;
-      const { rows } = await trx.raw(
+      const { rows } = await trx.raw<{ rows: { last_seq: string }[] }>(
         `INSERT INTO user_event_seq (user_id, last_seq) VALUES (?, ?)
          ON CONFLICT (user_id) DO UPDATE SET last_seq = user_event_seq.last_seq + EXCLUDED.last_seq
          RETURNING last_seq`,
@@ -61,11 +103,11 @@ export function createOutbox({ clock }: { clock: Clock }): Outbox {
       );
       const last = Number(rows[0].last_seq);
       const at = clock.now();
-      const out = events.map((e, i) => ({ seq: last - n + 1 + i, type: e.type, at: at.toISOString(), data: e.data }));
+      const out = events.map((e, i): OutboxEvent => ({ seq: last - n + 1 + i, type: e.type, at: at.toISOString(), data: e.data }) as OutboxEvent);
       const inserts = out.map((e) => ({ user_id: userId, seq: e.seq, type: e.type, data: JSON.stringify(e.data), at }));
       for (let i = 0; i < inserts.length; i += 1000) await trx('events').insert(inserts.slice(i, i + 1000));
-      // Delivery reads every event after the socket's cursor: one signal carries the whole batch.
-      await trx.raw('SELECT pg_notify(?, ?)', [EVENTS_CHANNEL, JSON.stringify({ userId, seq: last })]);
+      // Delivery reads every event after the socket's cursor: one signal (after commit) carries the whole batch.
+      signals.eventsCommitted(trx, userId, last);
       return out;
     },
   };

@@ -8,7 +8,7 @@ import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
-import type { EventType, Outbox } from '../shared/outbox.js';
+import type { AnyEvent, Outbox } from '../shared/outbox.js';
 import type { WriteContext } from '../shared/write-context.js';
 import { Entry, Transaction, TransactionVersion, type TransactionType, type VersionAction } from './transactions.model.js';
 import type { ListTransactionsQuery, TransactionInput, TransactionView } from './transactions.schemas.js';
@@ -46,10 +46,8 @@ export interface LedgerChange {
 }
 
 /** An event a listener asks the ledger to publish after its own (same transaction, same seq stream). */
-export interface LedgerEvent {
-  type: EventType;
-  data: unknown;
-}
+/** An event a listener asks the ledger to publish with the write's own (typed by its event type). */
+export type LedgerEvent = AnyEvent;
 
 /**
  * Called inside the ledger write's transaction, after the accounts are locked and the balances
@@ -270,8 +268,10 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     });
     await audit.recordWrite(trx, wc, { action: `transaction.${action}`, entityType: 'transaction', entityId: id, before, after });
     const type = action === 'create' ? 'transaction.created' : action === 'update' ? 'transaction.updated' : 'transaction.deleted';
+    const transaction = after ?? before;
+    if (!transaction) throw new Error('a ledger change has a before or an after');
     await outbox.publishMany(trx, wc.userId, [
-      { type, data: { transaction: after ?? before } },
+      { type, data: { transaction } },
       ...balances.map((b) => ({ type: 'balance.updated' as const, data: b })),
       ...extra,
     ]);

@@ -317,24 +317,26 @@ describe('POST /auth/logout', () => {
     }
   });
 
-  it('announces the revoked login on the numina_sessions_revoked channel at commit', async () => {
+  it('announces the revoked login on the numina_sessions_revoked channel after commit', async () => {
     const u = await registerAndLogin(t);
+    const sid = decode(u.accessToken).sid;
     const client = new pg.Client({ connectionString: testDatabaseUrl() });
     await client.connect();
     try {
-      const received = new Promise<{ userId: string; sessionIds: string[] }>((resolve) => {
+      const received = new Promise<{ sessionIds: string[] }>((resolve) => {
         client.on('notification', (n) => {
           const payload = JSON.parse(n.payload ?? '{}');
-          if (payload.userId === u.id) resolve(payload);
+          if (payload.sessionIds?.includes(sid)) resolve(payload);
         });
       });
       await client.query('LISTEN numina_sessions_revoked');
       await t.api('/auth/logout', { method: 'POST', token: u.accessToken, json: {} });
-      expect(await received).toEqual({ userId: u.id, sessionIds: [decode(u.accessToken).sid] });
+      expect(await received).toEqual({ sessionIds: [sid] });
     } finally {
       await client.end();
     }
   });
+
 });
 
 describe('GET /auth/sessions and DELETE /auth/sessions/:id', () => {

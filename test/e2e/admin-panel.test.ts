@@ -3,7 +3,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAdmin } from '../helpers/admin.js';
-import { closeAllSockets, connect } from '../realtime/socket-helpers.js';
+import { closeAllSockets, connect } from '../helpers/sockets.js';
 import { registerAndLogin, totpCode } from '../helpers/users.js';
 
 /**

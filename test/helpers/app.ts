@@ -45,6 +45,7 @@ export async function startTestApp(
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     RATE_LIMIT_IP_PER_MINUTE: '100000',
     RATE_LIMIT_USER_PER_MINUTE: '100000',
+    RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE: '100000',
     SHUTDOWN_TIMEOUT_MS: '2000',
     ...env,
   });

@@ -2,7 +2,7 @@ import { systemWrite } from '../../server/shared/write-context.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { categoryNamed, createAccount } from '../helpers/ledger.js';
 import { registerAndLogin } from '../helpers/users.js';
-import { closeAllSockets, connectLive } from './socket-helpers.js';
+import { closeAllSockets, connectLive } from '../helpers/sockets.js';
 
 let t: TestApp;
 beforeAll(async () => {

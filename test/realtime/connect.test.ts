@@ -2,7 +2,7 @@ import { systemWrite } from '../../server/shared/write-context.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
 import { io as ioClient } from 'socket.io-client';
-import { closeAllSockets, connect, connectError, connectLive, publish, type WireEvent } from './socket-helpers.js';
+import { closeAllSockets, connect, connectError, connectLive, publish, type WireEvent } from '../helpers/sockets.js';
 
 let t: TestApp;
 beforeAll(async () => {

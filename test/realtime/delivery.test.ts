@@ -4,7 +4,8 @@ import type { Socket as NetSocket } from 'node:net';
 import { createRealtime, pruneEvents } from '../../realtime/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
-import { closeAllSockets, connect, connectLive, publish, type WireEvent } from './socket-helpers.js';
+import { eventually } from '../helpers/eventually.js';
+import { closeAllSockets, connect, connectLive, publish, publishIn, type WireEvent } from '../helpers/sockets.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -55,8 +56,8 @@ describe('delivery', () => {
     const socket = await connectLive(t, user.accessToken);
     await expect(
       t.db.transaction(async (trx) => {
-        await t.app.ctx.outbox.publish(trx, user.id, 'balance.updated', { ...balance(666), rolledBack: true });
-        await t.app.ctx.outbox.publish(trx, user.id, 'transaction.created', { transaction: { id: 'ghost' }, rolledBack: true });
+        await publishIn(t, trx, user.id, 'balance.updated', { ...balance(666), rolledBack: true });
+        await publishIn(t, trx, user.id, 'transaction.created', { transaction: { id: 'ghost' }, rolledBack: true });
         throw new Error('the change failed');
       }),
     ).rejects.toThrow('the change failed');
@@ -178,8 +179,10 @@ describe('scheduled prune', () => {
       await publish(t, user.id, 'balance.updated', balance(2));
       t.clock.set(new Date());
       const left = async () => (await t.db('events').where({ user_id: user.id }).orderBy('seq').select('seq')).map((r) => Number(r.seq));
-      while ((await left()).includes(1)) await new Promise((r) => setTimeout(r, 25));
-      expect(await left()).toEqual([2]);
+      expect(await eventually('the old event to be pruned', async () => {
+        const seqs = await left();
+        return !seqs.includes(1) && seqs;
+      })).toEqual([2]);
     } finally {
       await realtime.close();
     }
@@ -252,14 +255,12 @@ describe('back-pressure', () => {
       const total = 300;
       for (let i = 0; i < total; i += 50) {
         await t.db.transaction(async (trx) => {
-          for (let n = i + 1; n <= i + 50; n++) await t.app.ctx.outbox.publish(trx, user.id, 'balance.updated', { ...balance(n), note: big });
+          for (let n = i + 1; n <= i + 50; n++) await publishIn(t, trx, user.id, 'balance.updated', { ...balance(n), note: big });
         });
       }
       expect(seqs(await fast.waitForEvents(total))).toEqual(range(1, total));
       expect((await t.api('/healthz')).status).toBe(200);
-      while ((await metric('realtime_server_disconnects_total{reason="slow_consumer"}')) <= before) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await eventually('the slow client to be dropped', async () => (await metric('realtime_server_disconnects_total{reason="slow_consumer"}')) > before);
       expect(realtime.socketCount()).toBe(1);
       expect(fast.socket.connected).toBe(true);
     } finally {

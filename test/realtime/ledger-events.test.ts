@@ -1,6 +1,6 @@
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
-import { closeAllSockets, connectLive } from './socket-helpers.js';
+import { closeAllSockets, connectLive } from '../helpers/sockets.js';
 
 let t: TestApp;
 beforeAll(async () => {

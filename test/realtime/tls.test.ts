@@ -6,7 +6,7 @@ import path from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { writeDevCert } from '../../server/shared/dev-cert.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { publish, type WireEvent } from './socket-helpers.js';
+import { publish, type WireEvent } from '../helpers/sockets.js';
 
 let t: TestApp;
 let ca: string;

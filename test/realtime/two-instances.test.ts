@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
-import { closeAllSockets, connect, connectLive, publish } from './socket-helpers.js';
+import { eventually } from '../helpers/eventually.js';
+import { closeAllSockets, connect, connectLive, publish, publishIn } from '../helpers/sockets.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -41,23 +42,24 @@ async function startSecondInstance(t: TestApp): Promise<typeof b> {
       LOG_LEVEL: 'info',
       RATE_LIMIT_IP_PER_MINUTE: '100000',
       RATE_LIMIT_USER_PER_MINUTE: '100000',
+      RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE: '100000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => output.push(String(d)));
   child.stderr!.on('data', (d) => output.push(String(d)));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 25_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`instance B exited with ${child.exitCode}:\n${output.join('')}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).status === 200) return { url, child, output };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`instance B did not become ready:\n${output.join('')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await eventually(
+    'instance B to be ready',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`instance B exited with ${child.exitCode}:\n${output.join('')}`);
+      return (await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false)) || undefined;
+    },
+    25_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}:\n${output.join('')}`);
+  });
+  return { url, child, output };
 }
 
 async function stopSecondInstance(): Promise<void> {
@@ -111,7 +113,7 @@ describe('two server processes on one database', () => {
     const onB = await connectLive(b.url, user.accessToken);
     await expect(
       a.db.transaction(async (trx) => {
-        await a.app.ctx.outbox.publish(trx, user.id, 'balance.updated', { ...balance(666), rolledBack: true });
+        await publishIn(a, trx, user.id, 'balance.updated', { ...balance(666), rolledBack: true });
         throw new Error('rollback');
       }),
     ).rejects.toThrow('rollback');

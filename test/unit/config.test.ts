@@ -12,7 +12,7 @@ describe('config', () => {
     const c = loadConfig({ DATA_DIR: tmp() });
     expect(c.port).toBe(3000);
     expect(c.env).toBe('development');
-    expect(c.rateLimit).toEqual({ ipPerMinute: 300, userPerMinute: 1200 });
+    expect(c.rateLimit).toEqual({ ipPerMinute: 300, userPerMinute: 1200, socketHandshakesPerMinute: 60 });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.publicUrl).toBe('http://localhost:3000');
   });

@@ -1,5 +1,7 @@
+import type { Knex } from 'knex';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
-import type { TestApp } from '../helpers/app.js';
+import { createOutbox, type EventPayloads } from '../../server/shared/outbox.js';
+import type { TestApp } from './app.js';
 
 export type { ClientSocket };
 
@@ -46,8 +48,8 @@ function newSocket(url: string, auth: Record<string, unknown> | undefined): Clie
 }
 
 /** Connects with `auth` and resolves with the `connect_error` message (rejects if it connects). */
-export function connectError(url: string, auth?: Record<string, unknown>): Promise<{ message: string; data: unknown }> {
-  const socket = newSocket(url, auth);
+export function connectError(urlOrApp: string | TestApp, auth?: Record<string, unknown>): Promise<{ message: string; data: unknown }> {
+  const socket = newSocket(typeof urlOrApp === 'string' ? urlOrApp : urlOrApp.url, auth);
   return new Promise((resolve, reject) => {
     socket.on('connect', () => {
       socket.close();
@@ -108,7 +110,24 @@ export async function connectLive(urlOrApp: string | TestApp, token: string, sin
   return rec;
 }
 
+/**
+ * Event data for tests: the contract's fields, or any object (tests tag events with markers such as
+ * `owner` to see whose they are; the outbox stores whatever it is given).
+ */
+type TestData<T extends keyof EventPayloads> = EventPayloads[T] | Record<string, unknown>;
+
+/** Publishes one event in `trx` through the app's outbox, as a feature would. */
+export function publishIn<T extends keyof EventPayloads>(t: TestApp, trx: Knex.Transaction, userId: string, type: T, data: TestData<T>) {
+  return t.app.ctx.outbox.publish(trx, userId, type, data as EventPayloads[T]);
+}
+
 /** Publishes one committed event for `userId` through the outbox, as a feature would. */
-export async function publish(t: TestApp, userId: string, type: (typeof EVENT_TYPES)[number], data: unknown) {
-  return t.db.transaction((trx) => t.app.ctx.outbox.publish(trx, userId, type, data));
+export async function publish<T extends keyof EventPayloads>(t: TestApp, userId: string, type: T, data: TestData<T>) {
+  return t.db.transaction((trx) => publishIn(t, trx, userId, type, data));
+}
+
+/** Publishes one committed event whose realtime signal is lost (never sent): only the catch-up can deliver it. */
+export async function publishWithoutSignal<T extends keyof EventPayloads>(t: TestApp, userId: string, type: T, data: TestData<T>) {
+  const silent = createOutbox({ clock: t.clock, signals: { eventsCommitted: () => {} } });
+  return t.db.transaction((trx) => silent.publish(trx, userId, type, data as EventPayloads[T]));
 }
