@@ -102,7 +102,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }),
   });
   const ctx: FeatureContext = { config, db, logger, clock, registry, audit, outbox, hooks, jobs, redis: deps.redis };
-  registerSystemRoutes(app, registry, { db, metrics, publicUrl: config.publicUrl });
+  registerSystemRoutes(app, registry, { db, metrics, publicUrl: config.publicUrl, env: config.env, metricsToken: config.metricsToken });
 
   let services: AppServices | undefined;
   if (auth) {

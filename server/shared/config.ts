@@ -51,6 +51,8 @@ const envSchema = z.object({
   JWT_SECRET: secret,
   /** 32-byte key (base64 or hex) encrypting TOTP secrets at rest. Required in production. */
   ENCRYPTION_KEY: z.string().optional(),
+  /** Bearer token Prometheus sends to GET /metrics. Production without it: /metrics answers 404. */
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').regex(/^[\x21-\x7e]+$/, 'must be visible ASCII (no spaces)').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -77,6 +79,8 @@ export interface Config {
   embeddedPgPort: number;
   jwtSecret: string;
   encryptionKey: Buffer;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`; unset in production, /metrics is 404. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {}
@@ -147,5 +151,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     jwtSecret,
     encryptionKey: parseKey(encryptionKey, 'ENCRYPTION_KEY'),
+    metricsToken: e.METRICS_TOKEN,
   };
 }
