@@ -12,6 +12,7 @@ import type { Config } from './shared/config.js';
 import type { Db } from './shared/db.js';
 import { errorHandler, notFoundHandler, UnauthorizedError } from './shared/errors.js';
 import { createRouteRegistry, type AuthUser, type Authenticator, type RouteRegistry } from './shared/http.js';
+import { createDownloads } from './shared/downloads.js';
 import { createJobs } from './shared/jobs.js';
 import { requestLogging } from './shared/logger.js';
 import { createMailer } from './shared/mailer.js';
@@ -82,6 +83,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const outbox = createOutbox({ clock });
   const hooks: UserHooks = { userCreated: [], userErased: [], sessionsRevoked: [] };
   const jobs = createJobs(logger);
+  const downloads = createDownloads({
+    limits: config.downloads,
+    databaseUrl: config.databaseUrl,
+    mainDb: db,
+    acquireTimeoutMs: config.databaseAcquireTimeoutMs,
+    logger,
+  });
 
   // Auth first: the route registry authenticates with it.
   const auth: AuthService | undefined = deps.bare ? undefined : createAuthService({ db, clock, config, logger, audit, hooks, mailer: createMailer(config, logger) });
@@ -101,7 +109,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       key: (req) => (req.res?.locals.user as AuthUser).id,
     }),
   });
-  const ctx: FeatureContext = { config, db, logger, clock, registry, audit, outbox, hooks, jobs, redis: deps.redis };
+  const ctx: FeatureContext = { config, db, logger, clock, registry, audit, outbox, hooks, jobs, downloads, redis: deps.redis };
   registerSystemRoutes(app, registry, { db, metrics, publicUrl: config.publicUrl, env: config.env, metricsToken: config.metricsToken });
 
   let services: AppServices | undefined;

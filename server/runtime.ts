@@ -60,6 +60,7 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
     }
     // Features see the URL actually in use (the embedded one when DATABASE_URL is unset), e.g. for LISTEN.
     const app = await createApp({ config: { ...config, databaseUrl: url }, db, logger, clock: opts.clock, redis });
+    cleanups.push(() => app.ctx.downloads.close());
     const server = createHttpServer(app.app, config);
     // Realtime sits below the app: it gets the narrow pieces it needs, not the app itself.
     const realtime = app.realtime ? await createRealtime(server, app.realtime) : undefined;

@@ -45,6 +45,9 @@ const envSchema = z.object({
   RATE_LIMIT_IP_PER_MINUTE: intString(300),
   RATE_LIMIT_USER_PER_MINUTE: intString(1200),
   SHUTDOWN_TIMEOUT_MS: intString(10000),
+  DOWNLOADS_MAX: intString(4).refine((n) => n >= 1, 'must be at least 1'),
+  DOWNLOADS_PER_USER: intString(2).refine((n) => n >= 1, 'must be at least 1'),
+  DOWNLOAD_STALL_TIMEOUT_MS: intString(30000).refine((n) => n >= 100, 'must be at least 100'),
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_PG_PORT: intString(54329),
   /** HMAC key for access-token JWTs (HS256). Required in production. */
@@ -75,6 +78,8 @@ export interface Config {
   trustProxy: boolean;
   rateLimit: { ipPerMinute: number; userPerMinute: number };
   shutdownTimeoutMs: number;
+  /** Streamed downloads: per instance (and size of their own pool), per user, and the stall window. */
+  downloads: { max: number; perUser: number; stallMs: number };
   dataDir: string;
   embeddedPgPort: number;
   jwtSecret: string;
@@ -147,6 +152,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     rateLimit: { ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE, userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    downloads: { max: e.DOWNLOADS_MAX, perUser: e.DOWNLOADS_PER_USER, stallMs: e.DOWNLOAD_STALL_TIMEOUT_MS },
     dataDir: e.DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     jwtSecret,
