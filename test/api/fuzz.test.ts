@@ -89,7 +89,7 @@ describe('malformed input', () => {
           method: route.method.toUpperCase(),
           token: u.accessToken,
           headers: { 'content-type': 'application/json', 'content-encoding': encoding },
-          body: bytes,
+          body: new Uint8Array(bytes),
         });
         const problem = (await res.json()) as { status: number };
         if (res.status !== 400 || problem.status !== 400) got.push(`${route.method.toUpperCase()} ${path} ${encoding} → ${res.status}`);
