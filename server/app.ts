@@ -89,6 +89,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     mainDb: db,
     acquireTimeoutMs: config.databaseAcquireTimeoutMs,
     logger,
+    metricsRegistry: metrics.registry,
   });
 
   // Auth first: the route registry authenticates with it.

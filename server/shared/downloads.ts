@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
 import { createDb, type Db } from './db.js';
 import { RateLimitedError } from './errors.js';
 
@@ -59,11 +60,23 @@ export function createDownloads(deps: {
   mainDb: Db;
   acquireTimeoutMs?: number;
   logger: Logger;
+  /** Where `downloads_in_progress` is exported (the instance's Prometheus registry). */
+  metricsRegistry?: Registry;
 }): Downloads {
   const limits = { ...DEFAULT_DOWNLOAD_LIMITS, ...deps.limits };
   const perUser = new Map<string, number>();
   let total = 0;
   let pool: Db | undefined;
+  if (deps.metricsRegistry) {
+    new Gauge({
+      name: 'downloads_in_progress',
+      help: `Streamed downloads running on this instance (at most ${limits.max}; ${limits.perUser} per user)`,
+      registers: [deps.metricsRegistry],
+      collect() {
+        this.set(total);
+      },
+    });
+  }
 
   function guard(res: Response): () => void {
     let last = socketBytes(res);

@@ -89,6 +89,7 @@ describe('a client that stops reading', () => {
     expect(held.map((r) => r.status)).toEqual([200, 200]);
     const third = await slow.api('/transactions/export?format=csv', { token: user.accessToken });
     await expectProblem(third, 429, 'rate_limited');
+    expect(await slow.api('/metrics').then((r) => r.text())).toMatch(/^downloads_in_progress 2$/m);
     // Neither held download is read or cancelled: the server notices the stall and cuts them.
     await eventually(async () => {
       const again = await slow.api('/transactions/export?format=csv&from=2025-01-01&to=2025-01-01', { token: user.accessToken });
