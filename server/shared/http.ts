@@ -139,6 +139,7 @@ const COMMON_ERRORS: Record<number, string> = {
   401: 'Missing or invalid credentials',
   403: 'Known user without the right role',
   404: 'Not found, or not yours',
+  413: 'The body is over 1 MB',
   429: 'Rate limited (see Retry-After)',
 };
 
@@ -204,7 +205,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
     }
     // 404 wherever an id comes in: in the path, or in the body of a signed-in write (another user's id is "not found").
     const takesIds = spec.path.includes(':') || (spec.access !== 'public' && spec.body !== undefined);
-    const errorStatuses = [400, 429, ...(spec.access === 'public' ? [] : [401, 403]), ...(takesIds ? [404] : [])];
+    const errorStatuses = [400, 429, ...(spec.access === 'public' ? [] : [401, 403]), ...(takesIds ? [404] : []), ...(spec.body ? [413] : [])];
     for (const s of errorStatuses) {
       responses[String(s)] ??= {
         description: COMMON_ERRORS[s],
