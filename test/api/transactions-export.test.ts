@@ -12,7 +12,8 @@ let t: TestApp;
 let u: TestUser;
 const ROWS = 30_000;
 beforeAll(async () => {
-  t = await startTestApp({ DATABASE_POOL_MAX: '2', DATABASE_ACQUIRE_TIMEOUT_MS: '3000' });
+  // The default 10 s acquire timeout: 20 requests authenticating at once queue briefly on 2 connections.
+  t = await startTestApp({ DATABASE_POOL_MAX: '2' });
   u = await registerAndLogin(t);
   const a = await createAccount(t, u, { openingBalance: '0' });
   await t.db.transaction(async (trx) => {
