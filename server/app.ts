@@ -18,6 +18,7 @@ import type { Db } from './shared/db.js';
 import type { Convert } from './shared/convert.js';
 import { errorHandler, notFoundHandler, UnauthorizedError } from './shared/errors.js';
 import { createRouteRegistry, type AuthUser, type Authenticator, type RouteRegistry } from './shared/http.js';
+import { createDownloads } from './shared/downloads.js';
 import { createJobs } from './shared/jobs.js';
 import { requestLogging } from './shared/logger.js';
 import { createMailer } from './shared/mailer.js';
@@ -101,6 +102,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const hooks: UserHooks = { userCreated: [], userErased: [], sessionsRevoked: [] };
   const jobs = createJobs({ logger, databaseUrl: config.databaseUrl });
   jobs.schedule('rate-limits.purge', '*/15 * * * *', () => purgeExpiredRateLimits(db, clock));
+  const downloads = createDownloads({
+    limits: config.downloads,
+    databaseUrl: config.databaseUrl,
+    mainDb: db,
+    acquireTimeoutMs: config.databaseAcquireTimeoutMs,
+    logger,
+    metricsRegistry: metrics.registry,
+  });
 
   // Auth first: the route registry authenticates with it.
   const mailer = createMailer(config, logger);
@@ -121,8 +130,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       key: (req) => (req.res?.locals.user as AuthUser).id,
     }),
   });
-  const ctx: FeatureContext = { config, db, logger, clock, registry, audit, outbox, hooks, jobs, redis: deps.redis };
-  registerSystemRoutes(app, registry, { db, metrics, publicUrl: config.publicUrl });
+  const ctx: FeatureContext = { config, db, logger, clock, registry, audit, outbox, hooks, jobs, downloads, redis: deps.redis };
+  registerSystemRoutes(app, registry, { db, metrics, publicUrl: config.publicUrl, env: config.env, metricsToken: config.metricsToken });
 
   let services: AppServices | undefined;
   if (auth) {

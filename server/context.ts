@@ -5,6 +5,7 @@ import type { AuditService } from './audit/index.js';
 import type { Clock } from './shared/clock.js';
 import type { Config } from './shared/config.js';
 import type { Db } from './shared/db.js';
+import type { Downloads } from './shared/downloads.js';
 import type { RouteRegistry } from './shared/http.js';
 import type { Jobs } from './shared/jobs.js';
 import type { Outbox } from './shared/outbox.js';
@@ -44,6 +45,8 @@ export interface FeatureContext {
   hooks: UserHooks;
   /** Scheduled work, started when the instance serves. */
   jobs: Jobs;
+  /** Slots, pool and stall guard every streamed download (exports, report CSVs) goes through. */
+  downloads: Downloads;
   redis?: Redis;
 }
 

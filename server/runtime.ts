@@ -60,6 +60,7 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
     }
     // Features see the URL actually in use (the embedded one when DATABASE_URL is unset), e.g. for LISTEN.
     const app = await createApp({ config: { ...config, databaseUrl: url }, db, logger, clock: opts.clock, redis });
+    cleanups.push(() => app.ctx.downloads.close());
     // The job queue starts before the instance listens, so "ready" means fully started (a stop
     // signal after /readyz answers finds everything to stop). Cleanups run in reverse: HTTP and
     // sockets close first, then the queue (waiting for runs in flight), then the pool and database.

@@ -130,7 +130,10 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
       const userId = entry.userId !== undefined ? entry.userId : (entry.actorId ?? null);
       const chain = userId ?? GLOBAL_CHAIN;
       await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`audit:${chain}`]);
-      const head = await trx('audit_logs').where({ chain }).orderBy('seq', 'desc').first('hash');
+      // The chain's newest anchor is its head: written with every entry, in the same transaction.
+      const head = (await trx('audit_chain_anchors').where({ chain }).orderBy('length', 'desc').first('length', 'head_hash')) as
+        | { length: string; head_hash: string }
+        | undefined;
       const at = clock.now();
       const row = {
         id: randomUUID(),
@@ -146,7 +149,7 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
         ip: entry.ip ?? null,
         user_agent: entry.userAgent ?? null,
         request_id: entry.requestId ?? null,
-        prev_hash: (head?.hash as string | undefined) ?? null,
+        prev_hash: head?.head_hash ?? null,
         pii_digest: '',
         hash: '',
       };
@@ -157,6 +160,14 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
         before: row.before === null ? null : (JSON.stringify(row.before) as unknown),
         after: row.after === null ? null : (JSON.stringify(row.after) as unknown),
       } as Partial<AuditLog>).returning('*');
+      await trx('audit_chain_anchors').insert({
+        chain,
+        length: String(BigInt(head?.length ?? '0') + 1n),
+        head_seq: inserted.seq,
+        head_id: row.id,
+        head_hash: row.hash,
+        at,
+      });
       return toAuditView(inserted as unknown as AuditLog);
     },
 
@@ -196,25 +207,61 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
     },
 
     async verify(db) {
-      const heads = new Map<string, string>();
+      const heads = new Map<string, { hash: string; length: bigint; id: string; seq: string }>();
       let checked = 0;
       let lastSeq = '0';
       const batch = 2000;
       for (;;) {
-        const rows: AuditLog[] = await db('audit_logs').where('seq', '>', lastSeq).orderBy('seq').limit(batch);
+        const rows: (AuditLog & { user_erased_at: Date | null })[] = await db('audit_logs as l')
+          .leftJoin('users as u', 'u.id', 'l.user_id')
+          .where('l.seq', '>', lastSeq)
+          .orderBy('l.seq')
+          .limit(batch)
+          .select('l.*', 'u.erased_at as user_erased_at');
         for (const r of rows) {
           checked++;
           const bad = (reason: string): VerifyResult => ({ ok: false, checked, firstBad: { id: r.id, seq: String(r.seq), reason } });
-          const expectedPrev = heads.get(r.chain) ?? null;
-          if (r.prev_hash !== expectedPrev) return bad('does not follow the previous entry of its chain (an entry was removed or reordered)');
+          const head = heads.get(r.chain);
+          if (r.prev_hash !== (head?.hash ?? null)) return bad('does not follow the previous entry of its chain (an entry was removed or reordered)');
           if (!r.redacted_at && piiDigest(r.before, r.after, r.ip, r.user_agent) !== r.pii_digest) return bad('content was changed');
           if (r.redacted_at && (r.before !== null || r.after !== null || r.ip !== null || r.user_agent !== null)) return bad('content was changed after redaction');
+          if (r.redacted_at && !r.user_erased_at) return bad('redacted although its user was never erased');
           if (entryHash({ ...r, at: new Date(r.at) }) !== r.hash) return bad('content was changed');
-          heads.set(r.chain, r.hash);
+          heads.set(r.chain, { hash: r.hash, length: (head?.length ?? 0n) + 1n, id: r.id, seq: String(r.seq) });
         }
         if (rows.length < batch) break;
         lastSeq = String(rows[rows.length - 1].seq);
       }
+      // The entries agree with each other; the anchors say whether any were cut from a chain's end
+      // (or a whole chain removed).
+      const anchors: { chain: string; length: string; head_hash: string }[] = await db('audit_chain_anchors')
+        .distinctOn('chain')
+        .orderBy([{ column: 'chain' }, { column: 'length', order: 'desc' }])
+        .select('chain', 'length', 'head_hash');
+      for (const a of anchors) {
+        const head = heads.get(a.chain);
+        heads.delete(a.chain);
+        const length = head?.length ?? 0n;
+        const anchored = BigInt(a.length);
+        if (length < anchored) {
+          const firstMissing = await db('audit_chain_anchors').where({ chain: a.chain, length: String(length + 1n) }).first('head_id', 'head_seq');
+          return {
+            ok: false,
+            checked,
+            firstBad: {
+              id: String(firstMissing?.head_id ?? a.chain),
+              seq: String(firstMissing?.head_seq ?? '0'),
+              reason: `the newest entries of the chain were removed (anchored length ${a.length}, found ${length})`,
+            },
+          };
+        }
+        if (length > anchored || head?.hash !== a.head_hash) {
+          return { ok: false, checked, firstBad: { id: head!.id, seq: head!.seq, reason: 'the chain does not match its anchor (entries written behind the audit service)' } };
+        }
+      }
+      // A chain with entries and no anchor at all: written behind the audit service, or its anchors removed.
+      const orphan = heads.values().next().value;
+      if (orphan) return { ok: false, checked, firstBad: { id: orphan.id, seq: orphan.seq, reason: 'the chain has no anchor (entries written behind the audit service)' } };
       return { ok: true, checked };
     },
 

@@ -48,12 +48,17 @@ const envSchema = z.object({
   /** Socket.IO handshakes per client address and minute, across instances (API.md: 60). */
   RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE: intString(60),
   SHUTDOWN_TIMEOUT_MS: intString(10000),
+  DOWNLOADS_MAX: intString(4).refine((n) => n >= 1, 'must be at least 1'),
+  DOWNLOADS_PER_USER: intString(2).refine((n) => n >= 1, 'must be at least 1'),
+  DOWNLOAD_STALL_TIMEOUT_MS: intString(30000).refine((n) => n >= 100, 'must be at least 100'),
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_PG_PORT: intString(54329),
   /** HMAC key for access-token JWTs (HS256). Required in production. */
   JWT_SECRET: secret,
   /** 32-byte key (base64 or hex) encrypting TOTP secrets at rest. Required in production. */
   ENCRYPTION_KEY: z.string().optional(),
+  /** Bearer token Prometheus sends to GET /metrics. Production without it: /metrics answers 404. */
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').regex(/^[\x21-\x7e]+$/, 'must be visible ASCII (no spaces)').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -81,10 +86,14 @@ export interface Config {
   trustProxy: boolean | number | string[];
   rateLimit: { ipPerMinute: number; userPerMinute: number; socketHandshakesPerMinute: number };
   shutdownTimeoutMs: number;
+  /** Streamed downloads: per instance (and size of their own pool), per user, and the stall window. */
+  downloads: { max: number; perUser: number; stallMs: number };
   dataDir: string;
   embeddedPgPort: number;
   jwtSecret: string;
   encryptionKey: Buffer;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`; unset in production, /metrics is 404. */
+  metricsToken?: string;
 }
 
 export class ConfigError extends Error {}
@@ -234,9 +243,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       socketHandshakesPerMinute: e.RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    downloads: { max: e.DOWNLOADS_MAX, perUser: e.DOWNLOADS_PER_USER, stallMs: e.DOWNLOAD_STALL_TIMEOUT_MS },
     dataDir: e.DATA_DIR,
     embeddedPgPort: e.EMBEDDED_PG_PORT,
     jwtSecret,
     encryptionKey: key,
+    metricsToken: e.METRICS_TOKEN,
   };
 }

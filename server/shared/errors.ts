@@ -119,14 +119,17 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof ObjectionNotFoundError) return new NotFoundError();
   // Overload, not a fault: every pooled connection stayed busy past the acquire timeout.
   if (err instanceof KnexTimeoutError) return new UnavailableError();
-  const anyErr = err as { type?: string; status?: number; statusCode?: number; code?: string; nativeError?: unknown };
+  const anyErr = err as { type?: string; status?: number; statusCode?: number; expose?: boolean; code?: string; nativeError?: unknown };
   // body-parser / raw-body errors carry a `type` and a client status.
   if (anyErr?.type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is too large.');
   if (anyErr?.type === 'entity.parse.failed') return new ValidationError('The request body is not valid JSON.', [{ path: '', message: 'malformed JSON' }]);
   if (anyErr?.type === 'encoding.unsupported' || anyErr?.type === 'charset.unsupported')
     return new AppError(415, 'unsupported_media_type', 'The body encoding is not supported.');
-  if (typeof anyErr?.type === 'string' && (anyErr.status ?? 500) < 500 && (anyErr.status ?? 500) >= 400)
-    return new AppError(anyErr.status!, 'bad_request', 'The request could not be read.');
+  // Any error its library marks as the client's (http-errors' `expose`), e.g. a malformed gzip,
+  // deflate or br body that body-parser failed to inflate, keeps its 4xx: user input is never a 5xx.
+  const clientStatus = anyErr?.status ?? anyErr?.statusCode ?? 500;
+  if ((typeof anyErr?.type === 'string' || anyErr?.expose === true) && clientStatus >= 400 && clientStatus < 500)
+    return new AppError(clientStatus, 'bad_request', 'The request could not be read.');
   const pgErr = err instanceof DBError ? (anyErr.nativeError as { code?: string }) : (err as { code?: string });
   const mapped = pgErr && typeof pgErr.code === 'string' ? fromPg(pgErr) : null;
   if (mapped) return mapped;

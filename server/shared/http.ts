@@ -71,6 +71,12 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
    */
   idempotent?: boolean;
   responses: Record<number, ResponseSpec>;
+  /**
+   * Every response of the registry is `Cache-Control: no-store` (tokens, 2FA secrets, recovery codes
+   * and financial JSON must never sit in a browser or proxy cache, RFC 6749 §5.1), unless the route
+   * serves only public, user-independent content and says `cacheable: true` (the API document).
+   */
+  cacheable?: boolean;
   /** Operational endpoints (health, readiness, metrics) are polled by machines and not limited. */
   noRateLimit?: boolean;
   /** Extra middleware run after authentication and before validation (e.g. a stricter limiter). */
@@ -100,6 +106,10 @@ export interface RegisteredRoute {
   method: Method;
   path: string;
   access: Access;
+  /** Responses may be cached (otherwise every response is `Cache-Control: no-store`). */
+  cacheable: boolean;
+  /** The route declares a body schema. */
+  hasBody: boolean;
 }
 
 export interface RouteRegistry {
@@ -129,6 +139,7 @@ const COMMON_ERRORS: Record<number, string> = {
   401: 'Missing or invalid credentials',
   403: 'Known user without the right role',
   404: 'Not found, or not yours',
+  413: 'The body is over 1 MB',
   429: 'Rate limited (see Retry-After)',
 };
 
@@ -146,7 +157,8 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
     if (!ACCESS_LEVELS.includes(spec.access)) {
       throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} does not declare who may call it (public, user or admin)`);
     }
-    const chain: RequestHandler[] = [];
+    // First, so that errors (401, 403, 429, 400) carry it too.
+    const chain: RequestHandler[] = spec.cacheable ? [] : [noStore];
     if (spec.access === 'public') {
       if (deps.publicLimiter && !spec.noRateLimit) chain.push(deps.publicLimiter);
     } else {
@@ -181,7 +193,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
       else if (!res.headersSent) res.status(spec.status ?? 204).end();
     });
     router[spec.method](spec.path, ...chain);
-    routes.push({ method: spec.method, path: spec.path, access: spec.access });
+    routes.push({ method: spec.method, path: spec.path, access: spec.access, cacheable: spec.cacheable === true, hasBody: spec.body !== undefined });
 
     const responses: Record<string, object> = {};
     for (const [status, r] of Object.entries(spec.responses)) {
@@ -193,7 +205,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
     }
     // 404 wherever an id comes in: in the path, or in the body of a signed-in write (another user's id is "not found").
     const takesIds = spec.path.includes(':') || (spec.access !== 'public' && spec.body !== undefined);
-    const errorStatuses = [400, 429, ...(spec.access === 'public' ? [] : [401, 403]), ...(takesIds ? [404] : [])];
+    const errorStatuses = [400, 429, ...(spec.access === 'public' ? [] : [401, 403]), ...(takesIds ? [404] : []), ...(spec.body ? [413] : [])];
     for (const s of errorStatuses) {
       responses[String(s)] ??= {
         description: COMMON_ERRORS[s],
@@ -219,6 +231,11 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
 
   return { add, router, openapi, routes };
 }
+
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
 
 export function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');

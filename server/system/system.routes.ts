@@ -1,8 +1,11 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { type Express } from 'express';
 import { z } from 'zod';
 import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import type { Config } from '../shared/config.js';
+import { AppError, UnauthorizedError } from '../shared/errors.js';
 import type { RouteRegistry } from '../shared/http.js';
 import { dbReady, type Db } from '../shared/db.js';
 import type { Metrics } from './metrics.js';
@@ -30,7 +33,23 @@ const DOCS_HTML = `<!doctype html>
 const DOCS_INIT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true });`;
 
 /** Health, readiness, metrics, the OpenAPI document and its docs page. */
-export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps: { db: Db; metrics: Metrics; publicUrl: string }): void {
+/** Constant-time comparison of a bearer credential with the expected token (compared as digests, so lengths leak nothing). */
+function bearerMatches(header: string | undefined, expected: string): boolean {
+  const m = /^Bearer ([\x21-\x7e]+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  return timingSafeEqual(digest(m[1]), digest(expected));
+}
+
+export interface SystemRoutesDeps {
+  db: Db;
+  metrics: Metrics;
+  publicUrl: string;
+  env: Config['env'];
+  metricsToken?: string;
+}
+
+export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps: SystemRoutesDeps): void {
   registry.add({
     method: 'get',
     path: '/healthz',
@@ -62,10 +81,21 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     path: '/metrics',
     access: 'public',
     noRateLimit: true,
-    summary: 'Prometheus metrics',
+    summary: 'Prometheus metrics (production: `Authorization: Bearer $METRICS_TOKEN`; 404 when it is unset)',
     tags: ['system'],
-    responses: { 200: { description: 'Prometheus text exposition', schema: z.string(), contentType: 'text/plain' } },
-    handler: async ({ res }) => {
+    responses: {
+      200: { description: 'Prometheus text exposition', schema: z.string(), contentType: 'text/plain' },
+      401: { description: 'METRICS_TOKEN is set and the request does not carry it as a bearer token' },
+      404: { description: 'Production without METRICS_TOKEN: metrics are not served' },
+    },
+    handler: async ({ req, res }) => {
+      // Pool state and failed-login counts are for the operator's scraper, not the public: in
+      // production /metrics exists only with METRICS_TOKEN set, and then only for its bearer.
+      if (!deps.metricsToken) {
+        if (deps.env === 'production') throw new AppError(404, 'not_found', 'No such route.');
+      } else if (!bearerMatches(req.get('authorization'), deps.metricsToken)) {
+        throw new UnauthorizedError();
+      }
       res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     },
   });
@@ -73,6 +103,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     method: 'get',
     path: '/openapi.json',
     access: 'public',
+    cacheable: true,
     summary: 'This API as an OpenAPI 3.1 document',
     tags: ['system'],
     responses: { 200: { description: 'OpenAPI document', schema: z.object({ openapi: z.string() }).loose() } },
@@ -82,6 +113,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     method: 'get',
     path: '/docs',
     access: 'public',
+    cacheable: true,
     summary: 'Human-readable API documentation (Swagger UI, served locally)',
     tags: ['system'],
     responses: { 200: { description: 'HTML page', schema: z.string(), contentType: 'text/html' } },

@@ -5,6 +5,7 @@ import { stringify } from 'csv-stringify';
 import QueryStream from 'pg-query-stream';
 import type { Logger } from 'pino';
 import type { Db } from '../shared/db.js';
+import { neutraliseFormula } from '../shared/csv.js';
 import { formatAmount } from '../shared/money.js';
 import type { Transaction } from './transactions.model.js';
 import { toTransactionView } from './transactions.service.js';
@@ -29,15 +30,7 @@ export const EXPORT_COLUMNS = [
   'updatedAt',
 ] as const;
 
-/**
- * A spreadsheet treats a cell starting with = + - @ (or a tab / carriage return before them) as a
- * formula; user text such as notes could then run in the reader's spreadsheet (CSV injection,
- * OWASP). Such cells get a leading apostrophe, which spreadsheets show as text.
- */
-export function neutraliseFormula(value: string | null): string | null {
-  if (value === null) return null;
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
+export { neutraliseFormula };
 
 type ExportRow = Transaction & { account_name: string; to_account_name: string | null; category_name: string | null };
 

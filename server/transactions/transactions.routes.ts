@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { FeatureContext } from '../context.js';
 import { page, uuidParam } from '../shared/http.js';
-import { RateLimitedError } from '../shared/errors.js';
 import { exportQuery, historyView, listTransactionsQuery, transactionBody, transactionView } from './transactions.schemas.js';
 import type { TransactionService } from './transactions.service.js';
 import { streamExport } from './transactions.export.js';
@@ -9,10 +8,6 @@ import { requestFacts } from '../shared/write-context.js';
 
 export function registerTransactionRoutes(ctx: FeatureContext, transactions: TransactionService): void {
   const tags = ['Transactions'];
-  // An export holds a pooled connection for as long as the client reads; cap how many run at once
-  // on this instance so slow downloads can never starve the pool the API needs (429 beyond it).
-  const maxExports = Math.max(1, Math.floor(ctx.config.databasePoolMax / 2));
-  let runningExports = 0;
   ctx.registry.add({
     method: 'post',
     path: '/transactions',
@@ -47,25 +42,26 @@ export function registerTransactionRoutes(ctx: FeatureContext, transactions: Tra
         contentType: 'text/csv',
         alternatives: [{ contentType: 'application/json', schema: z.array(transactionView) }],
       },
-      429: { description: 'Too many exports running on this instance (see Retry-After)' },
+      429: { description: 'You already run 2 downloads, or the instance is at its download limit (see Retry-After)' },
     },
     handler: async ({ query, user, req, res }) => {
-      if (runningExports >= maxExports) throw new RateLimitedError(5, 'Too many exports are running; try again shortly.');
-      // A data export is an audited event (API.md, Audit), recorded before the first byte leaves.
-      await ctx.db.transaction((trx) =>
-        ctx.audit.record(trx, {
-          action: 'transaction.export',
-          actorId: user.id,
-          entityType: 'transaction',
-          after: { format: query.format, from: query.from ?? null, to: query.to ?? null },
-          ...requestFacts(req),
-        }),
-      );
-      runningExports++;
-      res.on('close', () => {
-        runningExports = Math.max(0, runningExports - 1);
-      });
-      await streamExport(ctx.db, ctx.logger, res, { userId: user.id, format: query.format, from: query.from, to: query.to, today: ctx.clock.now().toISOString().slice(0, 10) });
+      // The slot is taken before the first await (and given back when the response closes).
+      const release = ctx.downloads.acquire(user.id, res);
+      try {
+        // A data export is an audited event (API.md, Audit), recorded before the first byte leaves.
+        await ctx.db.transaction((trx) =>
+          ctx.audit.record(trx, {
+            action: 'transaction.export',
+            actorId: user.id,
+            entityType: 'transaction',
+            after: { format: query.format, from: query.from ?? null, to: query.to ?? null },
+            ...requestFacts(req),
+          }),
+        );
+        await streamExport(ctx.downloads.db(), ctx.logger, res, { userId: user.id, format: query.format, from: query.from, to: query.to, today: ctx.clock.now().toISOString().slice(0, 10) });
+      } finally {
+        release();
+      }
       return undefined;
     },
   });

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
@@ -69,6 +70,33 @@ describe('malformed input', () => {
     }
     expect(failures).toEqual([]);
   }, 180_000);
+
+  it('answers a body in a broken gzip, deflate or br encoding with 400 (not 500) on every route that takes one', async () => {
+    const valid = gzipSync(Buffer.from('{"email":"a@example.com"}'));
+    const broken: [string, Buffer][] = [
+      ['gzip', Buffer.from('this is not gzip at all')],
+      ['gzip', valid.subarray(0, valid.length - 6)], // truncated stream
+      ['deflate', Buffer.from([0x78, 0x9c, 0xff, 0xff, 0x00, 0x01, 0x02])],
+      ['br', Buffer.from([0xff, 0xff, 0xff, 0xff, 0x13, 0x37])],
+    ];
+    const routes = t.app.registry.routes.filter((r) => r.hasBody);
+    expect(routes.length).toBeGreaterThan(10);
+    const got: string[] = [];
+    for (const route of routes) {
+      const path = route.path.replace(/:[A-Za-z]+/g, '00000000-0000-4000-8000-000000000000');
+      for (const [encoding, bytes] of broken) {
+        const res = await t.api(path, {
+          method: route.method.toUpperCase(),
+          token: u.accessToken,
+          headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+          body: new Uint8Array(bytes),
+        });
+        const problem = (await res.json()) as { status: number };
+        if (res.status !== 400 || problem.status !== 400) got.push(`${route.method.toUpperCase()} ${path} ${encoding} → ${res.status}`);
+      }
+    }
+    expect(got).toEqual([]);
+  });
 
   it('answers a body that is not JSON at all with 400 on every route that takes one', async () => {
     for (const route of t.app.registry.routes.filter((r) => r.method !== 'get')) {

@@ -52,6 +52,39 @@ describe('concurrent writes', () => {
   });
 });
 
+describe('an account archived while a transaction waits for it', () => {
+  it('answers 409 account_archived and writes nothing once the archive commits (the row lock is taken, not a stale read)', async () => {
+    const u = await registerAndLogin(t);
+    const a = await createAccount(t, u, { openingBalance: '100.00' });
+    // Archive inside an open transaction: the row stays locked until it commits.
+    const trx = await t.db.transaction();
+    let pending: Promise<Response> | undefined;
+    try {
+      await trx('accounts').where({ id: a.id }).update({ archived: true });
+      pending = postTransaction(t, u, { accountId: a.id, type: 'expense', amount: '10.00', date: '2026-11-01' });
+      // Wait, with a bound, until the request is blocked on that row's lock.
+      const until = Date.now() + 10_000;
+      for (;;) {
+        const [{ waiting }] = (
+          await t.db.raw(
+            `SELECT count(*)::int AS waiting FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+          )
+        ).rows as { waiting: number }[];
+        if (waiting > 0) break;
+        if (Date.now() > until) throw new Error('POST /transactions never waited on the account row');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await trx.commit();
+    }
+    await expectProblem(await pending!, 409, 'account_archived');
+    expect(await t.db('entries').where({ account_id: a.id }).count<{ count: string }[]>('* as count')).toEqual([{ count: '0' }]);
+    expect(await t.db('transactions').where({ account_id: a.id }).count<{ count: string }[]>('* as count')).toEqual([{ count: '0' }]);
+    expect(await balanceOf(t, u, a.id)).toBe('100.00');
+  });
+});
+
 describe('Idempotency-Key on POST /transactions', () => {
   let u: TestUser;
   let a: Json;

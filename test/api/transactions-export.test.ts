@@ -4,13 +4,15 @@ import { checkLedger } from '../../server/transactions/index.js';
 import { createAccount, expectProblem } from '../helpers/ledger.js';
 
 /**
- * Exports stream from a database cursor and hold a pooled connection while the client reads.
- * Here the pool has 2 connections, so one export may run at a time on the instance.
+ * Exports stream from a database cursor and hold a connection of the downloads pool while the
+ * client reads. Here the API's pool has only 2 connections, to show that stalled downloads never
+ * take them: each user may run 2 downloads, the instance 4, and a client that stops reading is cut.
  */
 let t: TestApp;
 let u: TestUser;
 const ROWS = 30_000;
 beforeAll(async () => {
+  // The default 10 s acquire timeout: 20 requests authenticating at once queue briefly on 2 connections.
   t = await startTestApp({ DATABASE_POOL_MAX: '2' });
   u = await registerAndLogin(t);
   const a = await createAccount(t, u, { openingBalance: '0' });
@@ -40,25 +42,73 @@ describe('streamed export under load', () => {
     expect(text.trimEnd().split('\n')).toHaveLength(ROWS + 1);
   });
 
-  it('answers 429 while the instance\u2019s export slots are busy, and frees the slot and connection when the client goes away', async () => {
-    const first = await t.api('/transactions/export?format=json', { token: u.accessToken });
-    expect(first.status).toBe(200);
-    const reader = first.body!.getReader();
-    await reader.read(); // started, and not reading further: the server is held by back-pressure
-    const second = await t.api('/transactions/export?format=csv', { token: u.accessToken });
-    await expectProblem(second, 429, 'rate_limited');
-    expect(second.headers.get('retry-after')).toBe('5');
-    // Ordinary requests still get a connection meanwhile.
-    expect((await t.api('/accounts', { token: u.accessToken })).status).toBe(200);
-    await reader.cancel();
-    let status = 0;
-    for (let i = 0; i < 50 && status !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      const again = await t.api('/transactions/export?format=csv&from=2025-01-01&to=2025-01-01', { token: u.accessToken });
-      status = again.status;
-      await again.arrayBuffer();
+  it('gives one user at most 2 exports at once: 20 stalled exports from one user leave every other user served', async () => {
+    const other = await registerAndLogin(t);
+    // 20 exports fired together by one client that never reads: the slot is reserved before any
+    // await, so exactly the user's cap (2) start; the rest are 429 at once.
+    const stalled = await Promise.all(Array.from({ length: 20 }, () => t.api('/transactions/export?format=json', { token: u.accessToken })));
+    const started = stalled.filter((r) => r.status === 200);
+    const refused = stalled.filter((r) => r.status === 429);
+    try {
+      expect({ started: started.length, refused: refused.length }).toEqual({ started: 2, refused: 18 });
+      await expectProblem(refused[0], 429, 'rate_limited');
+      expect(refused[0].headers.get('retry-after')).toBe('5');
+      // Another user's reads and writes get a connection (the API pool is untouched), and they
+      // may export too: the instance's cap (4) is above one user's.
+      expect((await t.api('/accounts', { token: other.accessToken })).status).toBe(200);
+      expect((await createAccount(t, other, { name: 'Still served' })).name).toBe('Still served');
+      const theirs = await t.api('/transactions/export?format=csv', { token: other.accessToken });
+      expect(theirs.status).toBe(200);
+      expect((await theirs.text()).split('\n')[0]).toMatch(/^id,date,type/);
+    } finally {
+      await Promise.all(started.map((r) => r.body!.cancel()));
+      await Promise.all(refused.map((r) => r.arrayBuffer().catch(() => undefined)));
     }
-    expect(status).toBe(200);
-    expect((await t.api('/transactions?limit=1', { token: u.accessToken })).status).toBe(200);
+    // Cancelled downloads give their slots back.
+    await eventually(async () => {
+      const again = await t.api('/transactions/export?format=csv&from=2025-01-01&to=2025-01-01', { token: u.accessToken });
+      await again.arrayBuffer();
+      return again.status === 200;
+    });
   });
 });
+
+describe('a client that stops reading', () => {
+  let slow: TestApp;
+  let user: TestUser;
+  beforeAll(async () => {
+    slow = await startTestApp({ DATABASE_POOL_MAX: '2', DOWNLOAD_STALL_TIMEOUT_MS: '300' });
+    const login = await slow.api('/auth/login', { method: 'POST', json: { email: u.email, password: u.password } });
+    user = { ...u, accessToken: ((await login.json()) as { accessToken: string }).accessToken };
+  });
+  afterAll(async () => {
+    await slow.stop();
+  });
+
+  it('is cut off, and its slots and connections come free without it doing anything', async () => {
+    const held = await Promise.all([1, 2].map(() => slow.api('/transactions/export?format=json', { token: user.accessToken })));
+    expect(held.map((r) => r.status)).toEqual([200, 200]);
+    const third = await slow.api('/transactions/export?format=csv', { token: user.accessToken });
+    await expectProblem(third, 429, 'rate_limited');
+    expect(await slow.api('/metrics').then((r) => r.text())).toMatch(/^downloads_in_progress 2$/m);
+    // Neither held download is read or cancelled: the server notices the stall and cuts them.
+    await eventually(async () => {
+      const again = await slow.api('/transactions/export?format=csv&from=2025-01-01&to=2025-01-01', { token: user.accessToken });
+      await again.arrayBuffer();
+      return again.status === 200;
+    }, 20_000);
+    // What the stalled client finally reads is cut short, never a complete document.
+    const text = await held[0].text().catch(() => 'cut');
+    expect(text === 'cut' || !text.trimEnd().endsWith(']')).toBe(true);
+  });
+});
+
+/** Polls `check` until it holds or the bound passes (no fixed sleeps). */
+async function eventually(check: () => Promise<boolean>, boundMs = 10_000): Promise<void> {
+  const until = Date.now() + boundMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -11,11 +11,20 @@ describe('CSV formula neutralisation', () => {
     ['@cmd', "'@cmd"],
     ['\t=1', "'\t=1"],
     ['\r=1', "'\r=1"],
+    ['\tplain', "'\tplain"],
+    ['\rplain', "'\rplain"],
+    ['\nplain', "'\nplain"],
+    ['\uFF1DSUM(A1:A9)', "'\uFF1DSUM(A1:A9)"],
+    ['\uFF0B1', "'\uFF0B1"],
+    ['\uFF0D1', "'\uFF0D1"],
+    ['\uFF20cmd', "'\uFF20cmd"],
+    // LibreOffice's CSV import can trim spaces before it evaluates formulas.
+    [' =1+1', "' =1+1"],
   ])('prefixes %j with an apostrophe', (input, expected) => {
     expect(neutraliseFormula(input)).toBe(expected);
   });
 
-  it.each([['groceries'], ['12.50'], [' =not first'], [''], ["'already"]])('leaves %j as it is', (input) => {
+  it.each([['groceries'], ['12.50'], ['a=b'], ['x\uFF1D1'], [' plain'], [''], ["'already"]])('leaves %j as it is', (input) => {
     expect(neutraliseFormula(input)).toBe(input);
   });
 
