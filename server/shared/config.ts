@@ -17,7 +17,8 @@ const intString = (def: number) =>
 const optionalUrl = z.string().url('must be a URL').optional();
 const secret = z.string().min(32, 'must be at least 32 characters').optional();
 
-const envSchema = z.object({
+/** Exported so that deployment files (docker-compose.yml) can be checked against it. */
+export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: intString(3000).refine((p) => p >= 0 && p < 65536, 'must be a port number'),
   HOST: z.string().default('0.0.0.0'),
