@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createApp, type App } from './app.js';
 import type { Clock } from './shared/clock.js';
 import type { Config } from './shared/config.js';
-import { createDb, migrateLatest, type Db } from './shared/db.js';
+import { createDb, migrateLatest, watchDatabase, type Db } from './shared/db.js';
 import { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedDb } from './shared/embedded-postgres.js';
 import { closeServer, createHttpServer, listen, type HttpServer } from './shared/server.js';
 import { createRealtime } from '../realtime/index.js';
@@ -49,7 +49,8 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
       cleanups.push(() => embedded!.stop());
       url = embedded.url;
     }
-    db = createDb(url, config.databasePoolMax, config.databaseAcquireTimeoutMs);
+    db = createDb(url, config.databasePoolMax, config.databaseAcquireTimeoutMs, logger);
+    watchDatabase(db, logger);
     cleanups.push(() => db!.destroy());
     if (opts.migrate !== false) {
       const applied = await migrateLatest(db);
