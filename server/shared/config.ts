@@ -106,7 +106,8 @@ function devSecrets(dataDir: string): { JWT_SECRET: string; ENCRYPTION_KEY: stri
 
 /** Parses and checks the environment; throws ConfigError naming the variable that is wrong. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(source);
+  // An empty variable (`SMTP_URL=` in an .env file, `${SMTP_URL:-}` in Compose) means unset.
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n  ${lines.join('\n  ')}`);
