@@ -35,6 +35,9 @@ export const MIX: { name: string; weight: number }[] = [
   { name: 'get_transaction', weight: 10 },
 ];
 
+/** Every request name a user sends (setup and mix): k6 needs one Trend per name, made at init. */
+export const REQUEST_NAMES: readonly string[] = ['register', 'login', 'create_account', ...MIX.map((m) => m.name)];
+
 export function pickScenario(r: number): string {
   let acc = 0;
   for (const m of MIX) {
