@@ -59,7 +59,10 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   path: string;
   access: A;
   summary: string;
+  /** The feature's tag (e.g. `Accounts`): groups the operation in /openapi.json and /docs. At least one. */
   tags: string[];
+  /** Stable name of the operation for client generators; derived from method and path when absent. */
+  operationId?: string;
   params?: P;
   query?: Q;
   body?: B;
@@ -100,6 +103,8 @@ export interface RegisteredRoute {
   method: Method;
   path: string;
   access: Access;
+  operationId: string;
+  tags: string[];
 }
 
 export interface RouteRegistry {
@@ -146,6 +151,9 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
     if (!ACCESS_LEVELS.includes(spec.access)) {
       throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} does not declare who may call it (public, user or admin)`);
     }
+    if (!spec.tags?.length) throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} declares no tag (its feature, e.g. "Accounts")`);
+    const operationId = spec.operationId ?? operationIdOf(spec.method, spec.path);
+    if (routes.some((r) => r.operationId === operationId)) throw new Error(`route ${spec.method.toUpperCase()} ${spec.path}: operationId ${operationId} is taken`);
     const chain: RequestHandler[] = [];
     if (spec.access === 'public') {
       if (deps.publicLimiter && !spec.noRateLimit) chain.push(deps.publicLimiter);
@@ -181,7 +189,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
       else if (!res.headersSent) res.status(spec.status ?? 204).end();
     });
     router[spec.method](spec.path, ...chain);
-    routes.push({ method: spec.method, path: spec.path, access: spec.access });
+    routes.push({ method: spec.method, path: spec.path, access: spec.access, operationId, tags: spec.tags });
 
     const responses: Record<string, object> = {};
     for (const [status, r] of Object.entries(spec.responses)) {
@@ -203,6 +211,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
     openapi.registerPath({
       method: spec.method,
       path: toOpenApiPath(spec.path),
+      operationId,
       summary: spec.summary,
       tags: spec.tags,
       description: `Access: ${spec.access}.`,
@@ -218,6 +227,16 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
   }
 
   return { add, router, openapi, routes };
+}
+
+/** `get /accounts/:id/history` → `getAccountsByIdHistory`: unique per route, stable while the route is. */
+export function operationIdOf(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter(Boolean)
+    .flatMap((seg) => (seg.startsWith(':') ? ['by', seg.slice(1)] : seg.split(/[^A-Za-z0-9]+/)))
+    .filter(Boolean);
+  return method + words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
 }
 
 export function toOpenApiPath(path: string): string {

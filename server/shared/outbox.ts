@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
 
-/** The event types clients receive (see API.md, Realtime). */
+/** The event types clients receive (see docs/api.md, Realtime). */
 export type EventType =
   | 'balance.updated'
   | 'transaction.created'

@@ -31,6 +31,37 @@ describe('OpenAPI document', () => {
   });
 });
 
+describe('operation names and feature tags', () => {
+  it('names every operation uniquely and files it under a tag the document declares and describes', async () => {
+    const doc = (await (await t.api('/openapi.json')).json()) as {
+      tags: { name: string; description: string }[];
+      paths: Record<string, Record<string, { operationId?: string; tags?: string[] }>>;
+    };
+    const declared = new Map(doc.tags.map((tag) => [tag.name, tag.description]));
+    const ids: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        expect({ route: `${method} ${path}`, operationId: typeof op.operationId }).toEqual({ route: `${method} ${path}`, operationId: 'string' });
+        ids.push(op.operationId!);
+        expect(op.tags?.length).toBeGreaterThan(0);
+        for (const tag of op.tags!) expect(declared.get(tag)).toEqual(expect.any(String));
+      }
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc.paths['/accounts/{id}'].get.operationId).toBe('getAccountsById');
+  });
+
+  it('refuses a route without a tag at start-up', async () => {
+    const untagged: Feature = {
+      name: 'untagged',
+      register({ registry }) {
+        registry.add({ method: 'get', path: '/untagged', access: 'public', summary: 'no tag', tags: [], responses: { 200: { description: 'ok' } }, handler: () => ({}) });
+      },
+    };
+    await expect(startBareApp({ features: [untagged] })).rejects.toThrow(/declares no tag/);
+  });
+});
+
 describe('route access declarations', () => {
   it('refuses to start when a route does not declare who may call it', async () => {
     const careless: RouteSet = {
