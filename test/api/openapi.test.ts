@@ -52,13 +52,12 @@ describe('operation names and feature tags', () => {
   });
 
   it('refuses a route without a tag at start-up', async () => {
-    const untagged: Feature = {
-      name: 'untagged',
+    const untagged: RouteSet = {
       register({ registry }) {
         registry.add({ method: 'get', path: '/untagged', access: 'public', summary: 'no tag', tags: [], responses: { 200: { description: 'ok' } }, handler: () => ({}) });
       },
     };
-    await expect(startBareApp({ features: [untagged] })).rejects.toThrow(/declares no tag/);
+    await expect(startBareApp({ routes: [untagged] })).rejects.toThrow(/declares no tag/);
   });
 });
 
