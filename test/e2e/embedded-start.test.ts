@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -182,6 +182,24 @@ describe('npm start without DATABASE_URL', () => {
     for (let i = 0; i < 100 && alive(everything).length; i++) await new Promise((r) => setTimeout(r, 50));
     expect(alive(everything)).toEqual([]);
     expect(postgresPids()).toEqual([]);
+  }, 120_000);
+
+  it('refuses, in one line, a data dir made by another PostgreSQL major (e.g. an old .data/ from PostgreSQL 18)', async () => {
+    const oldDir = mkdtempSync(path.join(tmpdir(), 'numina-pg18-'));
+    try {
+      mkdirSync(path.join(oldDir, 'postgres'));
+      writeFileSync(path.join(oldDir, 'postgres', 'PG_VERSION'), '18\n');
+      const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { env: { ...env(), DATA_DIR: oldDir, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d) => (stderr += d));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^numina: refusing to start: .*postgres was created by PostgreSQL 18, but the embedded server is PostgreSQL 15: /),
+      ]);
+    } finally {
+      rmSync(oldDir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('refuses to start on a taken port with a clear error and stops the database', async () => {
