@@ -19,6 +19,8 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Categories: 'Income and expense categories',
   Transactions: 'Income, expenses and transfers; history and export',
   Audit: 'The hash-chained audit log',
+  'Exchange rates': 'Daily exchange rates used to convert between currencies',
+  Reports: 'Spending, income and balance reports in the user’s currency',
 };
 
 /** Builds the OpenAPI 3.1 document from every route registered so far. */
