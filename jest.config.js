@@ -5,7 +5,8 @@ export default {
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // k6 scripts load under jest through a small emulator of k6's modules (test/unit/k6-script.test.ts).
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^k6(/.*)?$': '<rootDir>/load-tests/k6-emulator.ts' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/helpers/global-setup.js',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.js',

@@ -1,5 +1,5 @@
 /**
- * k6: 100 concurrent users against a running server (BASE_URL, default http://localhost:3000).
+ * k6: 100 concurrent users (VUS) against a running server (BASE_URL, default http://localhost:3000).
  *   k6 run -e BASE_URL=http://localhost:3000 load-tests/api-100-users.k6.ts
  * Start the server with limits that fit a load test, e.g.
  *   RATE_LIMIT_USER_PER_MINUTE=100000 RATE_LIMIT_IP_PER_MINUTE=100000 npm start
@@ -16,11 +16,12 @@ import {
   createGoalRequest,
   listExpenseCategoriesRequest,
   DEFAULT_THINK_MS,
+  REQUEST_NAMES,
   createAccountRequest, loginRequest, nextRequest, pickScenario, registerRequest, type RequestSpec, type VuState } from './scenario.ts';
 
 export const options = {
   scenarios: {
-    users: { executor: 'constant-vus', vus: 100, duration: __ENV.DURATION || '60s' },
+    users: { executor: 'constant-vus', vus: Number(__ENV.VUS || 100), duration: __ENV.DURATION || '60s' },
   },
   thresholds: {
     http_req_failed: ['rate<0.01'],
@@ -31,7 +32,9 @@ export const options = {
 const BASE = __ENV.BASE_URL || 'http://localhost:3000';
 const RUN = __ENV.RUN_ID || String(Date.now());
 const THINK_MS = __ENV.THINK_MS ? Number(__ENV.THINK_MS) : DEFAULT_THINK_MS;
-const perScenario: Record<string, Trend> = {};
+// k6 allows metrics only in the init context (this top level), never inside the VU function:
+// one Trend per request name, made here. test/unit/k6-script.test.ts checks this in an emulator.
+const perScenario: Record<string, Trend> = Object.fromEntries(REQUEST_NAMES.map((name) => [name, new Trend(`scenario_${name}`, true)]));
 let state: VuState | undefined;
 
 function send(spec: RequestSpec, token?: string) {
@@ -39,8 +42,9 @@ function send(spec: RequestSpec, token?: string) {
   if (token) headers.authorization = `Bearer ${token}`;
   const res = http.request(spec.method, BASE + spec.path, spec.body === undefined ? null : JSON.stringify(spec.body), { headers, tags: { name: spec.name } });
   check(res, { [`${spec.name} ${spec.expect}`]: (r) => r.status === spec.expect });
-  perScenario[spec.name] ??= new Trend(`scenario_${spec.name}`, true);
-  perScenario[spec.name].add(res.timings.duration);
+  const trend = perScenario[spec.name];
+  if (!trend) throw new Error(`no Trend for request ${spec.name}: add it to REQUEST_NAMES`);
+  trend.add(res.timings.duration);
   return res;
 }
 

@@ -43,10 +43,14 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `server/main.ts` as its own process (as in production) and waits for /readyz. */
-export async function startServer(databaseUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ServerProcess> {
+/** The server through tsx (`npm start`), or built (`npm run build`, then `node dist/server/main.js`). */
+export const TSX_ENTRY = ['--import', 'tsx', 'server/main.ts'];
+export const BUILT_ENTRY = ['dist/server/main.js'];
+
+/** Starts the server as its own process (as in production) and waits for /readyz. */
+export async function startServer(databaseUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = [], entry = TSX_ENTRY): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, ...entry], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

@@ -59,6 +59,9 @@ export function createGoalRequest(accountId: string, i: number): RequestSpec {
   return { name: 'create_goal', method: 'POST', path: '/goals', body: { name: `Goal ${i}`, targetAmount: '100000.00', targetDate: '2030-12-31', accountIds: [accountId] }, expect: 201 };
 }
 
+/** Every request name a user sends (setup and mix): k6 needs one Trend per name, made at init. */
+export const REQUEST_NAMES: readonly string[] = ['register', 'login', 'create_account', 'list_categories', 'create_budget', 'create_goal', ...MIX.map((m) => m.name)];
+
 export function pickScenario(r: number): string {
   let acc = 0;
   for (const m of MIX) {

@@ -1,7 +1,7 @@
 /**
  * Live updates over Socket.IO (path `/socket.io`, same HTTP(S) server as the API).
  *
- * Protocol (API.md, Realtime; additions marked +):
+ * Protocol (docs/api.md, Realtime; additions marked +):
  * - connect with `auth: { token: accessToken }` (+ optionally `sinceSeq`, which is the same as an
  *   immediate `resume`); no, bad, expired or revoked token → `connect_error` "unauthorized"
  *   (`err.data.code` "unauthorized").

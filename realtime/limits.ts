@@ -1,4 +1,4 @@
-/** Per-socket limits on what a client sends (API.md, Realtime: `resume`/`auth` 5 per 10 s, one `resume` in flight). */
+/** Per-socket limits on what a client sends (docs/api.md, Realtime: `resume`/`auth` 5 per 10 s, one `resume` in flight). */
 export interface SocketEventLimits {
   /** `resume` and `auth` events per window. */
   controlEvents: number;

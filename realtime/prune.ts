@@ -1,7 +1,7 @@
 import type { Db } from '../server/shared/db.js';
 import type { Clock } from '../server/shared/clock.js';
 
-/** Events are kept at least this long (API.md: resume works across a week offline). */
+/** Events are kept at least this long (docs/api.md: resume works across a week offline). */
 export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface PruneOptions {

@@ -22,7 +22,7 @@ import type { VerifyAccessToken } from './tokens.js';
 import { ackOf, type RealtimeServer, type RealtimeSocket } from './types.js';
 
 export interface RealtimeOptions {
-  /** Events younger than this are kept for `resume` (at least 7 days, API.md). */
+  /** Events younger than this are kept for `resume` (at least 7 days, docs/api.md). */
   retentionMs?: number;
   /** How often this instance deletes events older than the retention. */
   pruneIntervalMs?: number;
@@ -47,10 +47,10 @@ export interface RealtimeOptions {
   fetchBatchSize?: number;
   /** Delay before reconnecting the LISTEN connection, and before retrying a failed read. */
   retryMs?: number;
-  /** API.md: 20 sockets per login, 50 per user (per instance). */
+  /** docs/api.md: 20 sockets per login, 50 per user (per instance). */
   maxSocketsPerLogin?: number;
   maxSocketsPerUser?: number;
-  /** API.md: `resume`/`auth` 5 per 10 s per socket. */
+  /** docs/api.md: `resume`/`auth` 5 per 10 s per socket. */
   eventLimits?: SocketEventLimits;
 }
 
@@ -72,7 +72,7 @@ export interface RealtimeComponents {
   metricsRegistry: Registry;
   /** The client address of a handshake, as the HTTP API sees it (trust proxy applied). */
   clientAddress(req: IncomingMessage): string;
-  /** API.md: 60 per minute per client address, shared by all instances. */
+  /** docs/api.md: 60 per minute per client address, shared by all instances. */
   handshakesPerMinute: number;
 }
 

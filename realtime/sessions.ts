@@ -7,9 +7,9 @@ import type { VerifyAccessToken } from './tokens.js';
 import type { RealtimeSocket } from './types.js';
 
 export interface SessionLimits {
-  /** Sockets one login (session) may hold on this instance (API.md: 20). */
+  /** Sockets one login (session) may hold on this instance (docs/api.md: 20). */
   maxSocketsPerLogin: number;
-  /** Sockets one user may hold on this instance (API.md: 50). */
+  /** Sockets one user may hold on this instance (docs/api.md: 50). */
   maxSocketsPerUser: number;
 }
 

@@ -1,4 +1,5 @@
 import { loadConfig, ConfigError } from './shared/config.js';
+import { EmbeddedPostgresError } from './shared/embedded-postgres.js';
 import { createLogger } from './shared/logger.js';
 import { startInstance, type Running } from './runtime.js';
 
@@ -45,7 +46,9 @@ async function main(): Promise<void> {
   try {
     running = await startInstance(config, logger);
   } catch (err) {
-    logger.fatal({ err }, 'could not start');
+    // An operator's problem (data dir, port, missing package) is one line, not a stack.
+    if (err instanceof EmbeddedPostgresError) console.error(`numina: refusing to start: ${err.message}`);
+    else logger.fatal({ err }, 'could not start');
     await shutdown('start failed', 1);
     return;
   }

@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import { createApp, type App } from './app.js';
 import type { Clock } from './shared/clock.js';
 import type { Config } from './shared/config.js';
-import { createDb, migrateLatest, type Db } from './shared/db.js';
-import { startEmbeddedPostgres, type EmbeddedDb } from './shared/embedded-postgres.js';
+import { createDb, migrateLatest, watchDatabase, type Db } from './shared/db.js';
+import { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedDb } from './shared/embedded-postgres.js';
 import { closeServer, createHttpServer, listen, type HttpServer } from './shared/server.js';
 import { createRealtime } from '../realtime/index.js';
 
@@ -41,12 +41,16 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
   try {
     let url = config.databaseUrl;
     if (!url) {
+      if (config.env === 'production') {
+        throw new EmbeddedPostgresError('DATABASE_URL: required in production (the embedded PostgreSQL is for development and is not installed there)');
+      }
       logger.info({ dataDir: config.dataDir, port: config.embeddedPgPort }, 'DATABASE_URL unset: starting embedded PostgreSQL');
       embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPgPort, log: (m) => logger.debug({ pg: m }) });
       cleanups.push(() => embedded!.stop());
       url = embedded.url;
     }
-    db = createDb(url, config.databasePoolMax, config.databaseAcquireTimeoutMs);
+    db = createDb(url, config.databasePoolMax, config.databaseAcquireTimeoutMs, logger);
+    watchDatabase(db, logger);
     cleanups.push(() => db!.destroy());
     if (opts.migrate !== false) {
       const applied = await migrateLatest(db);

@@ -39,7 +39,7 @@ export const invalidToken = (path = 'body.token') =>
 
 const MINUTE = 60_000;
 
-/** API.md, Auth: 10 failures per (account, client address) and 100 per account, per 15 minutes. */
+/** docs/api.md, Auth: 10 failures per (account, client address) and 100 per account, per 15 minutes. */
 export const PASSWORD_FAILURE_LIMITS = { windowMs: 15 * MINUTE, perAddress: 10, perAccount: 100 } as const;
 
 /** An attempt that passed the limit; report how the password check went. */

@@ -4,7 +4,7 @@ import { createLimiter } from '../shared/rate-limit.js';
 import { changeEmailBody, emailTokenBody } from './auth.schemas.js';
 import type { EmailService } from './email.service.js';
 
-/** Email change and verification (API.md, Users): links to prove an address, owned by auth with the password check. */
+/** Email change and verification (docs/api.md, Users): links to prove an address, owned by auth with the password check. */
 export function registerEmailRoutes(ctx: FeatureContext, { email }: { email: EmailService }): void {
   // Each request mails two addresses: a user with the password still cannot flood an inbox.
   const mailLimiter = createLimiter(

@@ -10,7 +10,7 @@ import type { WriteContext } from '../shared/write-context.js';
 import { findByEmail, invalidToken, lockUser, wrongPassword, type VerifyReenteredPassword } from './credentials.js';
 import { newOpaqueToken, sha256Hex } from './crypto.js';
 
-/** Email links (verification, change) are single use and live 24 hours (API.md, Users). */
+/** Email links (verification, change) are single use and live 24 hours (docs/api.md, Users). */
 export const EMAIL_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
 type Purpose = 'verify' | 'change';

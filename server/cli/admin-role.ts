@@ -3,7 +3,7 @@ import { createAuditService } from '../audit/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { migrateLatest, type Db } from '../shared/db.js';
 import { changeRole } from '../users/index.js';
-import { withDatabase } from './db.js';
+import { describeError, EXIT_OPERATOR, withDatabase } from './db.js';
 
 const USAGE = 'usage: npm run admin:promote -- <email>   |   npm run admin:demote -- <email>';
 
@@ -13,10 +13,11 @@ const USAGE = 'usage: npm run admin:promote -- <email>   |   npm run admin:demot
  */
 export async function runAdminRole(argv: string[], db: Db, clock: Clock = systemClock): Promise<{ code: number; message: string }> {
   const [command, email] = argv;
-  if ((command !== 'promote' && command !== 'demote') || !email) return { code: 2, message: USAGE };
+  if ((command !== 'promote' && command !== 'demote') || !email) return { code: EXIT_OPERATOR, message: USAGE };
   const role = command === 'promote' ? 'admin' : 'user';
   const result = await changeRole(db, createAuditService({ clock }), clock, { email, role, actorId: null, via: `cli:${command}` });
-  if (!result) return { code: 1, message: `no user with email ${email}` };
+  // An operator's mistake, like a bad argument: exit 2 (never 1, which scripts read as "found a problem").
+  if (!result) return { code: EXIT_OPERATOR, message: `no user with email ${email}` };
   return {
     code: 0,
     message: result.before === result.after ? `${result.email} already has the role ${role}` : `${result.email}: ${result.before} -> ${result.after}`,
@@ -33,6 +34,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     // An explicit exit once the line is written: the exit code is what scripts check.
     (code === 0 ? process.stdout : process.stderr).write(`${message}\n`, () => process.exit(code));
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`, () => process.exit(1));
+    process.stderr.write(`${process.argv[2] ?? 'admin-role'}: ${describeError(err)}\n`, () => process.exit(EXIT_OPERATOR));
   }
 }

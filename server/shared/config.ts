@@ -18,7 +18,8 @@ const intString = (def: number) =>
 const optionalUrl = z.string().url('must be a URL').optional();
 const secret = z.string().min(32, 'must be at least 32 characters').optional();
 
-const envSchema = z.object({
+/** Exported so that deployment files (docker-compose.yml) can be checked against it. */
+export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: intString(3000).refine((p) => p >= 0 && p < 65536, 'must be a port number'),
   HOST: z.string().default('0.0.0.0'),
@@ -45,7 +46,7 @@ const envSchema = z.object({
   TRUST_PROXY: z.string().default('false'),
   RATE_LIMIT_IP_PER_MINUTE: intString(300),
   RATE_LIMIT_USER_PER_MINUTE: intString(1200),
-  /** Socket.IO handshakes per client address and minute, across instances (API.md: 60). */
+  /** Socket.IO handshakes per client address and minute, across instances (docs/api.md: 60). */
   RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE: intString(60),
   SHUTDOWN_TIMEOUT_MS: intString(10000),
   DOWNLOADS_MAX: intString(4).refine((n) => n >= 1, 'must be at least 1'),
@@ -194,7 +195,8 @@ function devSecrets(dataDir: string): { JWT_SECRET: string; ENCRYPTION_KEY: stri
 
 /** Parses and checks the environment; throws ConfigError naming the variable that is wrong. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(source);
+  // An empty variable (`SMTP_URL=` in an .env file, `${SMTP_URL:-}` in Compose) means unset.
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(source).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n  ${lines.join('\n  ')}`);

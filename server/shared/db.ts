@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import knexLib, { type Knex } from 'knex';
 import pg from 'pg';
+import type { Logger } from 'pino';
 
 // NUMERIC (1700) and INT8 (20) stay strings: money and big counters never pass through a JS number.
 // DATE (1082) stays 'YYYY-MM-DD': a calendar date is not an instant.
@@ -14,9 +15,13 @@ export type Db = Knex;
 type KnexFactory = (config: Knex.Config) => Knex;
 const knex: KnexFactory = (knexLib as unknown as { knex?: KnexFactory }).knex ?? (knexLib as unknown as KnexFactory);
 
-export function createDb(connectionString: string, poolMax = 10, acquireTimeoutMs = 10000): Db {
+export function createDb(connectionString: string, poolMax = 10, acquireTimeoutMs = 10000, logger?: Pick<Logger, 'warn' | 'debug'>): Db {
   return knex({
     client: 'pg',
+    // knex prints to the console by default; a lost connection is already told by watchDatabase.
+    ...(logger
+      ? { log: { warn: (m: unknown) => logger.warn({ knex: m }), error: (m: unknown) => logger.debug({ knex: m }), deprecate: () => {}, debug: () => {} } }
+      : {}),
     connection: { connectionString, application_name: 'numina' },
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: acquireTimeoutMs,
@@ -76,6 +81,32 @@ async function withMigrationLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
   } finally {
     await db.client.releaseConnection(conn);
   }
+}
+
+/**
+ * Logs a database outage once, when connecting starts failing, and its end once, when a connection
+ * is made again (instead of one error line per request in between). Requests meanwhile answer 503
+ * with Retry-After (errors.ts: DatabaseUnavailableError).
+ */
+export function watchDatabase(db: Db, logger: Pick<Logger, 'warn' | 'info'>): void {
+  const pool = (db.client as { pool?: PoolEvents }).pool;
+  if (!pool) return;
+  let downSince: number | undefined;
+  pool.on('createFail', (_eventId, err) => {
+    if (downSince !== undefined) return;
+    downSince = Date.now();
+    logger.warn({ err }, 'database unavailable: answering 503 until it is back');
+  });
+  pool.on('createSuccess', () => {
+    if (downSince === undefined) return;
+    logger.info({ downForMs: Date.now() - downSince }, 'database available again');
+    downSince = undefined;
+  });
+}
+
+interface PoolEvents {
+  on(event: 'createFail', fn: (eventId: number, err: unknown) => void): void;
+  on(event: 'createSuccess', fn: (eventId: number, resource: unknown) => void): void;
 }
 
 /** True while the database answers a trivial query within `timeoutMs`. */

@@ -52,9 +52,40 @@ export class ConflictError extends AppError {
 }
 /** The server is overloaded (no database connection came free in time): retry shortly. */
 export class UnavailableError extends AppError {
-  constructor(message = 'The service is busy. Try again shortly.') {
-    super(503, 'unavailable', message, undefined, { 'Retry-After': '1' });
+  constructor(message = 'The service is busy. Try again shortly.', retryAfterSeconds = 1) {
+    super(503, 'unavailable', message, undefined, { 'Retry-After': String(retryAfterSeconds) });
   }
+}
+/**
+ * The database cannot be reached (stopped, restarting, failing over): not the request's fault and
+ * not a bug. Not logged per request: the pool watcher (`watchDatabase`) logs an outage once.
+ */
+export class DatabaseUnavailableError extends UnavailableError {
+  constructor() {
+    super('The database is unavailable. Try again shortly.', 5);
+  }
+}
+
+/** Socket-level failures reaching the database server. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** pg's own wording for a connection that went away (it carries no code). */
+const UNREACHABLE_MESSAGES = [/^Connection terminated/, /connection error and is not queryable/, /^Client was closed and is not queryable/];
+
+/**
+ * True when `err` says the database is unreachable rather than that the statement was wrong:
+ * connection refused/reset, SQLSTATE class 08 (connection exception), 57P01 admin_shutdown,
+ * 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  if (err instanceof AggregateError) return err.errors.length > 0 && err.errors.every(isDatabaseUnavailable);
+  const e = err as { code?: unknown; message?: unknown; nativeError?: unknown };
+  if (e.nativeError && e.nativeError !== err && isDatabaseUnavailable(e.nativeError)) return true;
+  if (typeof e.code === 'string') {
+    if (UNREACHABLE_CODES.has(e.code)) return true;
+    if (/^08...$/.test(e.code) || ['57P01', '57P02', '57P03', '53300'].includes(e.code)) return true;
+  }
+  return typeof e.message === 'string' && UNREACHABLE_MESSAGES.some((re) => re.test(e.message as string));
 }
 export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number, message = 'Too many requests. Try again later.') {
@@ -119,6 +150,7 @@ export function toAppError(err: unknown): AppError {
   if (err instanceof ObjectionNotFoundError) return new NotFoundError();
   // Overload, not a fault: every pooled connection stayed busy past the acquire timeout.
   if (err instanceof KnexTimeoutError) return new UnavailableError();
+  if (isDatabaseUnavailable(err)) return new DatabaseUnavailableError();
   const anyErr = err as { type?: string; status?: number; statusCode?: number; expose?: boolean; code?: string; nativeError?: unknown };
   // body-parser / raw-body errors carry a `type` and a client status.
   if (anyErr?.type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is too large.');
@@ -172,7 +204,9 @@ export const notFoundHandler: RequestHandler = (_req, _res, next) => {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const appErr = toAppError(err);
-    if (appErr.status >= 500) (req.log ?? logger).error({ err }, 'request failed');
+    // A database outage is logged once by the pool watcher, not once per request.
+    if (appErr instanceof DatabaseUnavailableError) (req.log ?? logger).debug({ err }, 'request failed: database unavailable');
+    else if (appErr.status >= 500) (req.log ?? logger).error({ err }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;

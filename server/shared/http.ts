@@ -59,7 +59,10 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   path: string;
   access: A;
   summary: string;
+  /** The feature's tag (e.g. `Accounts`): groups the operation in /openapi.json and /docs. At least one. */
   tags: string[];
+  /** Stable name of the operation for client generators; derived from method and path when absent. */
+  operationId?: string;
   params?: P;
   query?: Q;
   body?: B;
@@ -110,6 +113,8 @@ export interface RegisteredRoute {
   cacheable: boolean;
   /** The route declares a body schema. */
   hasBody: boolean;
+  operationId: string;
+  tags: string[];
 }
 
 export interface RouteRegistry {
@@ -157,6 +162,9 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
     if (!ACCESS_LEVELS.includes(spec.access)) {
       throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} does not declare who may call it (public, user or admin)`);
     }
+    if (!spec.tags?.length) throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} declares no tag (its feature, e.g. "Accounts")`);
+    const operationId = spec.operationId ?? operationIdOf(spec.method, spec.path);
+    if (routes.some((r) => r.operationId === operationId)) throw new Error(`route ${spec.method.toUpperCase()} ${spec.path}: operationId ${operationId} is taken`);
     // First, so that errors (401, 403, 429, 400) carry it too.
     const chain: RequestHandler[] = spec.cacheable ? [] : [noStore];
     if (spec.access === 'public') {
@@ -193,7 +201,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
       else if (!res.headersSent) res.status(spec.status ?? 204).end();
     });
     router[spec.method](spec.path, ...chain);
-    routes.push({ method: spec.method, path: spec.path, access: spec.access, cacheable: spec.cacheable === true, hasBody: spec.body !== undefined });
+    routes.push({ method: spec.method, path: spec.path, access: spec.access, cacheable: spec.cacheable === true, hasBody: spec.body !== undefined, operationId, tags: spec.tags });
 
     const responses: Record<string, object> = {};
     for (const [status, r] of Object.entries(spec.responses)) {
@@ -215,6 +223,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
     openapi.registerPath({
       method: spec.method,
       path: toOpenApiPath(spec.path),
+      operationId,
       summary: spec.summary,
       tags: spec.tags,
       description: `Access: ${spec.access}.`,
@@ -236,6 +245,15 @@ const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
   next();
 };
+/** `get /accounts/:id/history` → `getAccountsByIdHistory`: unique per route, stable while the route is. */
+export function operationIdOf(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter(Boolean)
+    .flatMap((seg) => (seg.startsWith(':') ? ['by', seg.slice(1)] : seg.split(/[^A-Za-z0-9]+/)))
+    .filter(Boolean);
+  return method + words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+}
 
 export function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');

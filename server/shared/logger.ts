@@ -67,7 +67,8 @@ export function requestLogging(logger: Logger): RequestHandler[] {
     serializers: {
       req: (req) => ({ id: req.id, method: req.method, url: req.url, headers: req.headers, remoteAddress: req.remoteAddress }),
     },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    // 503 is a deliberate answer (overload, database outage: logged once where it is detected), not a fault.
+    customLogLevel: (_req, res, err) => (err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
   });
   return [assignId, http];
 }

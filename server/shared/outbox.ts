@@ -4,7 +4,7 @@ import type { Signals } from './realtime-signals.js';
 
 /**
  * The realtime events, declared once: what a feature publishes, what the `events` table holds and
- * what a client receives (API.md, Realtime). Money is a decimal string, never a number.
+ * what a client receives (docs/api.md, Realtime). Money is a decimal string, never a number.
  */
 export interface EventPayloads {
   'balance.updated': { accountId: string; balance: string; currency: string };

@@ -4,7 +4,7 @@ import type { Config } from '../shared/config.js';
 
 /**
  * helmet everywhere; the CSP is relaxed only for the pages that need it (/docs runs Swagger UI,
- * which styles inline; /admin runs AdminJS). HSTS only when we serve HTTPS ourselves.
+ * which styles inline; /admin runs AdminJS). HSTS and upgrade-insecure-requests only when we serve HTTPS ourselves.
  */
 export function securityHeaders(config: Config): RequestHandler {
   const hsts = config.tls ? { maxAge: 31536000, includeSubDomains: true } : false;
@@ -13,7 +13,15 @@ export function securityHeaders(config: Config): RequestHandler {
   const docs = helmet({
     hsts,
     contentSecurityPolicy: {
-      directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"] },
+      directives: {
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+        'script-src': ["'self'"],
+        // Over plain HTTP (no TLS here, e.g. http://api.internal:3000/docs) helmet's default would make
+        // the browser fetch the page's scripts over HTTPS, which nobody serves: a blank page. Behind a
+        // TLS-terminating proxy, the proxy adds HSTS/upgrade policies itself.
+        'upgrade-insecure-requests': config.tls ? [] : null,
+      },
     },
   });
   // The AdminJS panel renders its state into inline scripts and styles inline (styled-components);

@@ -13,13 +13,34 @@ import type { Metrics } from './metrics.js';
 const require = createRequire(import.meta.url);
 const swaggerUiDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
 
+/** What each feature's tag groups, for the document's tag list (a feature without one gets a plain line). */
+const TAG_DESCRIPTIONS: Record<string, string> = {
+  System: 'Health, readiness, metrics and this document',
+  Auth: 'Registration, login, tokens, sessions, two-factor, password reset',
+  Users: 'The caller’s profile, and roles (admin)',
+  Accounts: 'Money accounts with exact balances',
+  Categories: 'Income and expense categories',
+  Transactions: 'Income, expenses and transfers; history and export',
+  Audit: 'The hash-chained audit log',
+  'Exchange rates': 'Daily exchange rates used to convert between currencies',
+  Reports: 'Spending, income and balance reports in the user’s currency',
+};
+
 /** Builds the OpenAPI 3.1 document from every route registered so far. */
 export function openApiDocument(registry: RouteRegistry, serverUrl?: string) {
   const generator = new OpenApiGeneratorV31(registry.openapi.definitions);
+  const tags = [...new Set(registry.routes.flatMap((r) => r.tags))].map((name) => ({ name, description: TAG_DESCRIPTIONS[name] ?? `${name} endpoints` }));
   return generator.generateDocument({
     openapi: '3.1.0',
-    info: { title: 'Numina API', version: '1.0.0', description: 'Personal finance: accounts, transactions, reports, goals, budgets. See API.md.' },
+    info: {
+      title: 'Numina API',
+      version: '1.0.0',
+      description:
+        'Personal finance: accounts, categories, transactions with exact decimal money, an audit trail and live updates. ' +
+        'The client guide (conventions, money, errors, pagination, idempotency, auth flow, realtime protocol) is docs/api.md in the repository.',
+    },
     servers: serverUrl ? [{ url: serverUrl }] : [],
+    tags,
   });
 }
 
@@ -56,7 +77,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     access: 'public',
     noRateLimit: true,
     summary: 'Liveness: 200 while the process runs',
-    tags: ['system'],
+    tags: ['System'],
     responses: { 200: { description: 'alive', schema: z.object({ status: z.literal('ok') }) } },
     handler: () => ({ status: 'ok' }),
   });
@@ -66,7 +87,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     access: 'public',
     noRateLimit: true,
     summary: 'Readiness: 200 only while the database answers',
-    tags: ['system'],
+    tags: ['System'],
     responses: {
       200: { description: 'ready', schema: z.object({ status: z.literal('ok') }) },
       503: { description: 'database unavailable', schema: z.object({ status: z.literal('unavailable') }) },
@@ -82,7 +103,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     access: 'public',
     noRateLimit: true,
     summary: 'Prometheus metrics (production: `Authorization: Bearer $METRICS_TOKEN`; 404 when it is unset)',
-    tags: ['system'],
+    tags: ['System'],
     responses: {
       200: { description: 'Prometheus text exposition', schema: z.string(), contentType: 'text/plain' },
       401: { description: 'METRICS_TOKEN is set and the request does not carry it as a bearer token' },
@@ -105,7 +126,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     access: 'public',
     cacheable: true,
     summary: 'This API as an OpenAPI 3.1 document',
-    tags: ['system'],
+    tags: ['System'],
     responses: { 200: { description: 'OpenAPI document', schema: z.object({ openapi: z.string() }).loose() } },
     handler: () => openApiDocument(registry, deps.publicUrl),
   });
@@ -115,7 +136,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
     access: 'public',
     cacheable: true,
     summary: 'Human-readable API documentation (Swagger UI, served locally)',
-    tags: ['system'],
+    tags: ['System'],
     responses: { 200: { description: 'HTML page', schema: z.string(), contentType: 'text/html' } },
     handler: ({ res }) => {
       res.type('html').send(DOCS_HTML);

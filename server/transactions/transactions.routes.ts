@@ -48,7 +48,7 @@ export function registerTransactionRoutes(ctx: FeatureContext, transactions: Tra
       // The slot is taken before the first await (and given back when the response closes).
       const release = ctx.downloads.acquire(user.id, res);
       try {
-        // A data export is an audited event (API.md, Audit), recorded before the first byte leaves.
+        // A data export is an audited event (docs/api.md, Audit), recorded before the first byte leaves.
         await ctx.db.transaction((trx) =>
           ctx.audit.record(trx, {
             action: 'transaction.export',

@@ -43,7 +43,7 @@ export class User extends Model {
   };
 }
 
-/** The profile as clients see it (API.md, Users). */
+/** The profile as clients see it (docs/api.md, Users). */
 export interface Profile {
   id: string;
   email: string;

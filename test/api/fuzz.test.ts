@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 
 /**
- * API.md: "No input, however malformed, produces a 5xx." Every registered route gets random
+ * docs/api.md, Errors: "No input, however malformed, produces a 5xx." Every registered route gets random
  * path ids, query strings and JSON bodies (wrong types, nulls, NUL bytes, huge numbers, deep
  * nesting) from a logged-in user, and must answer below 500.
  */

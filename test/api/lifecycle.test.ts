@@ -18,7 +18,7 @@ describe('graceful shutdown', () => {
           path: '/slow',
           access: 'public',
           summary: 'waits for the test',
-          tags: [],
+          tags: ['Test'],
           responses: { 200: { description: 'ok' } },
           handler: async () => {
             entered();
@@ -110,7 +110,7 @@ describe('overload', () => {
           access: 'public',
           noRateLimit: true,
           summary: 'holds the only connection',
-          tags: [],
+          tags: ['Test'],
           responses: { 200: { description: 'ok' } },
           handler: () =>
             db.transaction(async (trx) => {
@@ -126,7 +126,7 @@ describe('overload', () => {
           access: 'public',
           noRateLimit: true,
           summary: 'needs a connection',
-          tags: [],
+          tags: ['Test'],
           responses: { 200: { description: 'ok' } },
           handler: async () => (await db.raw('SELECT 1 AS one')).rows[0],
         });

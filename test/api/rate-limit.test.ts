@@ -11,7 +11,7 @@ const open: RouteSet = {
       path: '/open',
       access: 'public',
       summary: 'an unauthenticated route',
-      tags: [],
+      tags: ['Test'],
       responses: { 200: { description: 'ok', schema: z.object({ ok: z.boolean() }) } },
       handler: () => ({ ok: true }),
     });

@@ -36,6 +36,9 @@ describe('HTTPS', () => {
     const res = await get(`${t.url}/healthz`, cert);
     expect(res.status).toBe(200);
     expect(String(res.headers['strict-transport-security'])).toContain('max-age=31536000');
+    // Served over TLS, the docs page may ask the browser to upgrade any stray http:// fetch.
+    const docs = await get(`${t.url}/docs`, cert);
+    expect(String(docs.headers['content-security-policy'])).toContain('upgrade-insecure-requests');
   });
 
   it('is refused by a client that does not trust the certificate', async () => {

@@ -244,7 +244,7 @@ describe('roles', () => {
   });
 
   it('the command reports an unknown email and bad usage with non-zero exit codes', async () => {
-    expect((await runAdminRole(['promote', 'nobody-here@example.com'], t.db, t.clock)).code).toBe(1);
+    expect((await runAdminRole(['promote', 'nobody-here@example.com'], t.db, t.clock)).code).toBe(2);
     expect((await runAdminRole(['crown', 'x@example.com'], t.db, t.clock)).code).toBe(2);
     expect((await runAdminRole(['promote'], t.db, t.clock)).code).toBe(2);
   });

@@ -1,6 +1,6 @@
 import pg from 'pg';
 
-/** Drops this run's database and stops the embedded server if the setup started one. */
+/** Drops this run's database and stops what the setup started (embedded server, Redis). */
 export default async function globalTeardown() {
   const state = globalThis.__numinaTestDb;
   if (!state) return;
@@ -10,6 +10,7 @@ export default async function globalTeardown() {
     await admin.query(`DROP DATABASE IF EXISTS ${state.name} WITH (FORCE)`);
     await admin.end();
   } finally {
+    state.redisChild?.kill();
     await state.stopEmbedded?.();
   }
 }

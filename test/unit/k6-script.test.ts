@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { emulator } from '../../load-tests/k6-emulator.js';
+
+/**
+ * Every k6 script in load-tests/ loads and runs in an emulation of k6's stages (k6 itself is not
+ * installable here): the top level as the init context, then iterations of the default function as
+ * a VU, against a fake server that answers like the API. A metric made inside VU code, an HTTP call
+ * at init, or a request name without a metric fails here as it would fail under `k6 run`.
+ */
+const scripts = readdirSync('load-tests').filter((f) => f.endsWith('.k6.ts'));
+
+function fakeApi(method: string, url: string): { status: number; body?: unknown } {
+  const path = new URL(url).pathname;
+  if (method === 'POST' && path === '/auth/register') return { status: 201, body: { user: { id: randomUUID() } } };
+  if (method === 'POST' && path === '/auth/login') return { status: 200, body: { accessToken: 'token', refreshToken: 'refresh' } };
+  if (method === 'POST') return { status: 201, body: { id: randomUUID() } };
+  if (method === 'GET' && /^\/transactions\/[0-9a-f-]{36}$/.test(path)) return { status: 200, body: { id: path.split('/')[2] } };
+  return { status: 200, body: { data: [], nextCursor: null } };
+}
+
+describe.each(scripts)('k6 script %s', (script) => {
+  it('creates its metrics at init and runs VU iterations without k6 errors', async () => {
+    const g = globalThis as Record<string, unknown>;
+    g.__ENV = { BASE_URL: 'http://127.0.0.1:3000', THINK_MS: '0' };
+    g.__VU = 1;
+    g.__ITER = 0;
+    emulator.respond = fakeApi;
+    emulator.setStage('init');
+    const mod = (await import(`../../load-tests/${script}`)) as { default: () => void; options?: unknown };
+    expect(mod.options).toBeDefined();
+    const metricsAtInit = [...emulator.metrics.keys()];
+
+    emulator.setStage('vu');
+    for (let i = 0; i < 200; i++) {
+      g.__ITER = i;
+      mod.default();
+    }
+    // No metric appeared after init, and each one made at init was fed.
+    expect([...emulator.metrics.keys()]).toEqual(metricsAtInit);
+    const fed = [...emulator.metrics].filter(([, m]) => m.values.length > 0).map(([name]) => name);
+    expect(fed.length).toBeGreaterThan(0);
+    const failed = [...emulator.checks].filter(([, c]) => c.fails > 0).map(([name]) => name);
+    expect(failed).toEqual([]);
+  });
+});
+
+describe('the k6 emulator', () => {
+  it('refuses a metric made in VU code, as k6 does', async () => {
+    const { Trend } = await import('../../load-tests/k6-emulator.js');
+    emulator.setStage('vu');
+    expect(() => new Trend('late_metric')).toThrow(/init context/);
+    emulator.setStage('init');
+    expect(() => new Trend('early_metric')).not.toThrow();
+  });
+});
