@@ -175,8 +175,12 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
       if (entries.length === 0) return;
       const chain = write.userId;
       await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`audit:${chain}`]);
-      const head = await trx('audit_logs').where({ chain }).orderBy('seq', 'desc').first('hash');
-      let prev = (head?.hash as string | undefined) ?? null;
+      // The chain's newest anchor is its head, as in `record`: every entry gets its anchor.
+      const head = (await trx('audit_chain_anchors').where({ chain }).orderBy('length', 'desc').first('length', 'head_hash')) as
+        | { length: string; head_hash: string }
+        | undefined;
+      let prev = head?.head_hash ?? null;
+      let length = BigInt(head?.length ?? '0');
       const at = clock.now();
       const rows = entries.map((entry) => {
         const row = {
@@ -203,7 +207,14 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
         return { ...row, before: row.before === null ? null : JSON.stringify(row.before), after: row.after === null ? null : JSON.stringify(row.after) };
       });
       // A multi-row INSERT takes seq values in row order, so the chain order is the seq order.
-      for (let i = 0; i < rows.length; i += 1000) await trx('audit_logs').insert(rows.slice(i, i + 1000));
+      for (let i = 0; i < rows.length; i += 1000) {
+        const slice = rows.slice(i, i + 1000);
+        const inserted = (await trx('audit_logs').insert(slice).returning(['id', 'seq'])) as { id: string; seq: string }[];
+        const seqOf = new Map(inserted.map((r) => [r.id, r.seq]));
+        await trx('audit_chain_anchors').insert(
+          slice.map((r) => ({ chain, length: String((length += 1n)), head_seq: seqOf.get(r.id), head_id: r.id, head_hash: r.hash, at })),
+        );
+      }
     },
 
     async verify(db) {

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from './errors.js';
 
 /**
  * Scheduled and one-off background work on pg-boss (a job queue inside our own PostgreSQL, schema
@@ -181,7 +182,15 @@ export function createJobs(deps: JobsDeps): Jobs {
         max: deps.poolMax ?? 3,
         application_name: 'numina-jobs',
       });
-      b.on('error', (err) => logger.error({ err }, 'job queue error'));
+      // pg-boss polls: during a database outage every poll fails. The outage itself is logged once
+      // by the database watch; the queue says so at most once a minute, as a warning.
+      let quietUntil = 0;
+      b.on('error', (err) => {
+        if (!isDatabaseUnavailable(err)) return logger.error({ err }, 'job queue error');
+        if (Date.now() < quietUntil) return;
+        quietUntil = Date.now() + 60_000;
+        logger.warn({ err: { message: (err as Error).message } }, 'job queue cannot reach the database; it retries on its own');
+      });
       await b.start();
       boss = b;
       // Creating a queue creates and attaches a partition; two instances doing it at once deadlock

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -48,16 +49,20 @@ describe('docker-compose.yml', () => {
     expect(ok).toBe(true);
   });
 
-  it('gives the API only variables the server knows, and with .env.example they pass its production check', () => {
+  it('gives the API only variables the server knows; production refuses .env.example\u2019s placeholders and starts with real secrets', () => {
     const api = compose.services.api;
     const known = Object.keys(envSchema.shape);
     const unknown = Object.keys(api.environment ?? {}).filter((k) => !known.includes(k));
     expect(unknown).toEqual([]);
-    const env = Object.fromEntries(Object.entries(api.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), envExample)]));
-    expect(env.NODE_ENV).toBe('production');
-    const config = loadConfig(env);
+    const withValues = (values: Record<string, string>) => Object.fromEntries(Object.entries(api.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), values)]));
+    const example = withValues(envExample);
+    expect(example.NODE_ENV).toBe('production');
+    // Copying .env.example as it is must not start a production server with its placeholder secrets.
+    expect(() => loadConfig(example)).toThrow(/JWT_SECRET: contains a placeholder/);
+    const real = (bytes: number) => randomBytes(bytes).toString('hex');
+    const config = loadConfig(withValues({ ...envExample, JWT_SECRET: real(32), ENCRYPTION_KEY: real(32), METRICS_TOKEN: real(32), POSTGRES_PASSWORD: real(16) }));
     expect(config.databaseUrl).toMatch(/^postgres:\/\/numina:.+@postgres:5432\/numina$/);
-    expect(config.trustProxy).toBe(true);
+    expect(config.trustProxy).toBe(1);
     expect(config.redisUrl).toBe('redis://redis:6379');
   });
 
