@@ -34,8 +34,8 @@ interface Expected {
 }
 interface Outcome {
   res: Response;
-  /** Whose audit chain the entry goes to (default: the arranged user's). */
-  userId?: string;
+  /** Whose audit chain the entry goes to (default: the arranged user's; null: the global chain). */
+  userId?: string | null;
   expected: Expected;
 }
 /** What a case arranged before acting: a user, and what its act needs. */
@@ -61,8 +61,14 @@ const post = (path: string, json: unknown, u?: TestUser) => t.api(path, { method
 async function resetToken(email: string): Promise<string> {
   const before = smtp.mails.length;
   expect((await post('/auth/password/forgot', { email })).status).toBe(202);
-  const mail = await smtp.waitForMailAfter(email, before);
+  const mail = await smtp.waitForSubject(email, 'Reset your Numina password', { skip: before });
   return decodeURIComponent(/reset-password\?token=([A-Za-z0-9_%-]+)/.exec(mail.text)![1]);
+}
+
+/** The token of the link in the latest mail to `email` with this subject (registration mails a verification link too). */
+async function linkToken(email: string, subject: string, page: string, skip: number): Promise<string> {
+  const mail = await smtp.waitForSubject(email, subject, { skip });
+  return decodeURIComponent(new RegExp(`${page}\\?token=([A-Za-z0-9_%-]+)`).exec(mail.text)![1]);
 }
 
 const user = async (): Promise<Arranged> => ({ u: await registerAndLogin(t) });
@@ -85,6 +91,37 @@ const withTwoFactorSetup = async (): Promise<Arranged> => {
   const u = await registerAndLogin(t);
   const { secret } = (await (await post('/auth/2fa/setup', undefined, u)).json()) as { secret: string };
   return { u, secret };
+};
+
+const expenseCategory = async (u: TestUser): Promise<string> => {
+  const c = (await (await post('/categories', { name: `Budgeted ${Math.random().toString(36).slice(2, 8)}`, kind: 'expense' }, u)).json()) as Json;
+  return c.id as string;
+};
+const withBudget = async (): Promise<Arranged> => {
+  const u = await registerAndLogin(t);
+  const res = await post('/budgets', { categoryId: await expenseCategory(u), amount: '100.00', period: 'monthly' }, u);
+  expect(res.status).toBe(201);
+  return { u, id: ((await res.json()) as Json).id as string };
+};
+const withGoal = async (): Promise<Arranged> => {
+  const u = await registerAndLogin(t);
+  const a = await createAccount(t, u);
+  const res = await post('/goals', { name: 'Trip', targetAmount: '500.00', targetDate: '2030-06-30', accountIds: [a.id] }, u);
+  expect(res.status).toBe(201);
+  return { u, id: ((await res.json()) as Json).id as string };
+};
+const recurringBody = (accountId: string) => ({ accountId, type: 'expense', amount: '9.99', frequency: 'monthly', startDate: '2030-01-15' });
+const withRule = async (): Promise<Arranged> => {
+  const u = await registerAndLogin(t);
+  const a = await createAccount(t, u);
+  const res = await post('/recurring', recurringBody(a.id as string), u);
+  expect(res.status).toBe(201);
+  return { u, id: ((await res.json()) as Json).id as string };
+};
+const adminUser = async (): Promise<Arranged> => {
+  const u = await registerAndLogin(t);
+  await t.db('users').where({ id: u.id }).update({ role: 'admin' });
+  return { u };
 };
 
 const CASES: Case[] = [
@@ -164,7 +201,7 @@ const CASES: Case[] = [
     status: 200,
     arrange: withTwoFactorSetup,
     act: async ({ u, secret }) => ({
-      res: await post('/auth/2fa/enable', { code: totpCode(secret!, t.clock.now()) }, u),
+      res: await post('/auth/2fa/enable', { code: totpCode(secret!, t.clock.now()), password: u.password }, u),
       expected: { action: 'auth.2fa_enabled', entityType: 'user', entityId: u.id, before: 'null', after: 'object' },
     }),
   },
@@ -173,7 +210,7 @@ const CASES: Case[] = [
     status: 204,
     arrange: async () => {
       const a = await withTwoFactorSetup();
-      expect((await post('/auth/2fa/enable', { code: totpCode(a.secret!, t.clock.now()) }, a.u)).status).toBe(200);
+      expect((await post('/auth/2fa/enable', { code: totpCode(a.secret!, t.clock.now()), password: a.u.password }, a.u)).status).toBe(200);
       t.clock.advance(30_000);
       return a;
     },
@@ -303,11 +340,141 @@ const CASES: Case[] = [
       expected: { action: 'transaction.export', entityType: 'transaction', entityId: null, before: 'null', after: 'object' },
     }),
   },
+  {
+    route: 'POST /users/me/email',
+    status: 202,
+    arrange: user,
+    act: async ({ u }) => ({
+      res: await post('/users/me/email', { newEmail: uniqueEmail('moved'), password: u.password }, u),
+      expected: { action: 'user.email_change_requested', entityType: 'user', entityId: u.id, before: 'object', after: 'object' },
+    }),
+  },
+  {
+    route: 'POST /users/me/email/confirm',
+    status: 204,
+    arrange: async () => {
+      const u = await registerAndLogin(t);
+      const newEmail = uniqueEmail('moved');
+      const before = smtp.mails.length;
+      expect((await post('/users/me/email', { newEmail, password: u.password }, u)).status).toBe(202);
+      return { u, token: await linkToken(newEmail, 'Confirm your new email address', 'confirm-email', before) };
+    },
+    act: async ({ u, token }) => ({
+      res: await post('/users/me/email/confirm', { token }, u),
+      expected: { action: 'user.email_changed', entityType: 'user', entityId: u.id, before: 'object', after: 'object' },
+    }),
+  },
+  {
+    route: 'POST /users/me/email/verify',
+    status: 204,
+    arrange: async () => {
+      const u = await registerAndLogin(t);
+      return { u, token: await linkToken(u.email, 'Confirm your email address', 'verify-email', 0) };
+    },
+    act: async ({ u, token }) => ({
+      res: await post('/users/me/email/verify', { token }, u),
+      expected: { action: 'user.email_verified', entityType: 'user', entityId: u.id, before: 'null', after: 'object' },
+    }),
+  },
+  {
+    route: 'POST /budgets',
+    status: 201,
+    arrange: user,
+    act: async ({ u }) => ({
+      res: await post('/budgets', { categoryId: await expenseCategory(u), amount: '100.00', period: 'monthly' }, u),
+      expected: { action: 'budget.create', entityType: 'budget', before: 'null', after: 'object' },
+    }),
+  },
+  {
+    route: 'PATCH /budgets/:id',
+    status: 200,
+    arrange: withBudget,
+    act: async ({ u, id }) => ({
+      res: await t.api(`/budgets/${id}`, { method: 'PATCH', json: { amount: '150.00' }, ...auth(u) }),
+      expected: { action: 'budget.update', entityType: 'budget', entityId: id, before: 'object', after: 'object' },
+    }),
+  },
+  {
+    route: 'DELETE /budgets/:id',
+    status: 204,
+    arrange: withBudget,
+    act: async ({ u, id }) => ({
+      res: await t.api(`/budgets/${id}`, { method: 'DELETE', ...auth(u) }),
+      expected: { action: 'budget.delete', entityType: 'budget', entityId: id, before: 'object', after: 'null' },
+    }),
+  },
+  {
+    route: 'POST /goals',
+    status: 201,
+    arrange: withAccount,
+    act: async ({ u, id }) => ({
+      res: await post('/goals', { name: 'Car', targetAmount: '900.00', targetDate: '2031-01-31', accountIds: [id] }, u),
+      expected: { action: 'goal.create', entityType: 'goal', before: 'null', after: 'object' },
+    }),
+  },
+  {
+    route: 'PATCH /goals/:id',
+    status: 200,
+    arrange: withGoal,
+    act: async ({ u, id }) => ({
+      res: await t.api(`/goals/${id}`, { method: 'PATCH', json: { name: 'Longer trip' }, ...auth(u) }),
+      expected: { action: 'goal.update', entityType: 'goal', entityId: id, before: 'object', after: 'object' },
+    }),
+  },
+  {
+    route: 'DELETE /goals/:id',
+    status: 204,
+    arrange: withGoal,
+    act: async ({ u, id }) => ({
+      res: await t.api(`/goals/${id}`, { method: 'DELETE', ...auth(u) }),
+      expected: { action: 'goal.delete', entityType: 'goal', entityId: id, before: 'object', after: 'null' },
+    }),
+  },
+  {
+    route: 'POST /recurring',
+    status: 201,
+    arrange: withAccount,
+    act: async ({ u, id }) => ({
+      res: await post('/recurring', recurringBody(id!), u),
+      expected: { action: 'recurring.create', entityType: 'recurring_rule', before: 'null', after: 'object' },
+    }),
+  },
+  {
+    route: 'PATCH /recurring/:id',
+    status: 200,
+    arrange: withRule,
+    act: async ({ u, id }) => ({
+      res: await t.api(`/recurring/${id}`, { method: 'PATCH', json: { amount: '12.50' }, ...auth(u) }),
+      expected: { action: 'recurring.update', entityType: 'recurring_rule', entityId: id, before: 'object', after: 'object' },
+    }),
+  },
+  {
+    route: 'DELETE /recurring/:id',
+    status: 204,
+    arrange: withRule,
+    act: async ({ u, id }) => ({
+      res: await t.api(`/recurring/${id}`, { method: 'DELETE', ...auth(u) }),
+      expected: { action: 'recurring.delete', entityType: 'recurring_rule', entityId: id, before: 'object', after: 'object' },
+    }),
+  },
+  {
+    route: 'PUT /rates',
+    status: 200,
+    arrange: adminUser,
+    act: async ({ u }) => ({
+      res: await t.api('/rates', { method: 'PUT', json: { base: 'EUR', quote: 'CHF', date: '2026-01-02', rate: '0.93' }, ...auth(u) }),
+      // Rates belong to no user: the entry is in the global chain (user_id null), with the admin as actor.
+      userId: null,
+      expected: { action: 'rate.created', entityType: 'exchange_rate', actorId: u.id, before: 'null', after: 'object' },
+    }),
+  },
 ];
 
 /** Write routes that change nothing a user owns, each with the reason it has no entry of its own. */
 const NOT_AUDITED: Record<string, string> = {
   'POST /auth/2fa/setup': 'only stores a pending secret; nothing changes until /auth/2fa/enable, which is audited',
+  'POST /notifications/:id/read': "marks the user's own notification as seen: a display state; no financial data or credential changes",
+  'POST /notifications/read-all': "marks the user's own notifications as seen: a display state; no financial data or credential changes",
 };
 
 describe('audit entries of every write', () => {

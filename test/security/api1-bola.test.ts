@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RegisteredRoute } from '../../server/shared/http.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createAccount, createTransaction, expectProblem, type Json } from '../helpers/ledger.js';
+import { createNotification } from '../../server/notifications/index.js';
 import { concretePath, routeLabel } from '../helpers/routes.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 
@@ -72,6 +73,45 @@ const FIXTURES: Record<string, Fixture> = {
       return sessions.data[0].id;
     },
     read: async () => ({ sessions: await bobGet('/auth/sessions'), stillLoggedIn: (await t.api('/users/me', { token: bob.accessToken })).status }),
+  },
+  '/budgets/:id': {
+    create: async () => {
+      const cat = ((await (await t.api('/categories', { method: 'POST', token: bob.accessToken, json: { name: `Bob budget ${randomUUID().slice(0, 8)}`, kind: 'expense' } })).json()) as Json).id;
+      const res = await t.api('/budgets', { method: 'POST', token: bob.accessToken, json: { categoryId: cat, amount: '300.00', period: 'monthly' } });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as Json).id;
+    },
+    read: (id) => bobGet(`/budgets/${id}`),
+    bodies: { patch: () => ({ amount: '1.00' }) },
+  },
+  '/budgets/:id/history': {
+    create: async () => FIXTURES['/budgets/:id'].create(),
+    read: (id) => bobGet(`/budgets/${id}/history`),
+  },
+  '/goals/:id': {
+    create: async () => {
+      const a = await createAccount(t, bob, { name: 'Bob savings' });
+      const res = await t.api('/goals', { method: 'POST', token: bob.accessToken, json: { name: 'Bob goal', targetAmount: '800.00', targetDate: '2030-12-31', accountIds: [a.id] } });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as Json).id;
+    },
+    read: (id) => bobGet(`/goals/${id}`),
+    bodies: { patch: () => ({ name: 'Hijacked' }) },
+  },
+  '/recurring/:id': {
+    create: async () => {
+      const a = await createAccount(t, bob, { name: 'Bob rent account' });
+      const res = await t.api('/recurring', { method: 'POST', token: bob.accessToken, json: { accountId: a.id, type: 'expense', amount: '700.00', frequency: 'monthly', startDate: '2030-01-01' } });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as Json).id;
+    },
+    read: (id) => bobGet(`/recurring/${id}`),
+    bodies: { patch: () => ({ amount: '1.00' }) },
+  },
+  '/notifications/:id/read': {
+    // Bob's own notification, stored the way features store them (inside a write's transaction).
+    create: async () => t.db.transaction(async (trx) => (await createNotification(trx, bob.id, 'goal.achieved', { goalId: randomUUID(), name: 'Bob goal' }, t.clock.now())).id),
+    read: async () => bobGet('/notifications?unread=true'),
   },
 };
 

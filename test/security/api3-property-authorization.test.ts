@@ -64,6 +64,16 @@ describe('API3 excessive data exposure', () => {
     const ids: Record<string, string> = { '/accounts/:id': account.id, '/categories/:id': '', '/transactions/:id': tx.id, '/transactions/:id/history': tx.id };
     const categories = (await (await t.api('/categories', { token: u.accessToken })).json()) as { data: Json[] };
     ids['/categories/:id'] = categories.data[0].id;
+    const expense = categories.data.find((c) => c.kind === 'expense')!;
+    const created = async (path: string, json: unknown) => {
+      const res = await t.api(path, { method: 'POST', token: u.accessToken, json });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as Json).id as string;
+    };
+    ids['/budgets/:id'] = await created('/budgets', { categoryId: expense.id, amount: '250.00', period: 'monthly' });
+    ids['/budgets/:id/history'] = ids['/budgets/:id'];
+    ids['/goals/:id'] = await created('/goals', { name: 'Exposure goal', targetAmount: '500.00', targetDate: '2030-12-31', accountIds: [account.id] });
+    ids['/recurring/:id'] = await created('/recurring', { accountId: account.id, type: 'expense', amount: '5.00', frequency: 'monthly', startDate: '2030-01-01' });
     // Make the audit log and session list non-trivial first.
     await t.api('/users/me', { method: 'PATCH', token: u.accessToken, json: { name: 'Exposed?' } });
     const admin = await registerAndLogin(t);
@@ -100,7 +110,7 @@ describe('API3 excessive data exposure', () => {
     const tokens = await call('POST /auth/login', '/auth/login', { method: 'POST', json: { email, password } });
     const access = tokens.accessToken as string;
     const setup = await call('POST /auth/2fa/setup', '/auth/2fa/setup', { method: 'POST', token: access });
-    const enabled = await call('POST /auth/2fa/enable', '/auth/2fa/enable', { method: 'POST', token: access, json: { code: totpCode(setup.secret as string, t.clock.now()) } });
+    const enabled = await call('POST /auth/2fa/enable', '/auth/2fa/enable', { method: 'POST', token: access, json: { code: totpCode(setup.secret as string, t.clock.now()), password } });
     expect(enabled.recoveryCodes).toHaveLength(10);
     await call('GET /users/me', '/users/me', { token: access });
     await call('GET /auth/sessions', '/auth/sessions', { token: access });
