@@ -17,15 +17,22 @@ export interface UserTable {
 }
 
 /**
- * Credentials are never exported, even to their owner: password, token and recovery-code hashes and
- * encrypted TOTP secrets (any column named `…hash`, `…secret` or `…_enc`; the audit chain's own
- * hashes go with them). A session id is no credential (an access token is a signed JWT naming it)
- * and stays, so the user can match logins to `DELETE /auth/sessions/:id`.
+ * Credentials are never exported, even to their owner: tables that hold nothing but credentials
+ * (refresh, reset and email tokens, recovery codes: any table named `…token…`, `…recovery…` or
+ * `…secret…`) are left out whole, and so is every column named like a credential or a digest of one
+ * (password, hash, secret, token, salt, TOTP/OTP, recovery, `…_enc`, encrypted, digest — the
+ * audit chain's own hashes go with them). Logins' metadata stays (`auth_sessions`: when, where from,
+ * which device); a session id is no credential (an access token is a signed JWT naming it).
  */
-const SECRET_COLUMN = /(hash|secret|_enc)$/;
+const SECRET_TABLE = /token|recovery|secret/i;
+const SECRET_COLUMN = /pass(word)?|hash|secret|token|salt|totp|otp|recovery|_enc$|encrypted|digest/i;
 
-export function isSecretColumn(_table: string, column: string): boolean {
+export function isSecretColumn(column: string): boolean {
   return SECRET_COLUMN.test(column);
+}
+
+export function isCredentialTable(table: string): boolean {
+  return SECRET_TABLE.test(table);
 }
 
 export async function userTables(client: pg.ClientBase): Promise<UserTable[]> {
@@ -49,11 +56,11 @@ export async function userTables(client: pg.ClientBase): Promise<UserTable[]> {
   const out: UserTable[] = [];
   for (const [name, columns] of byTable) {
     const userColumns = name === 'users' ? ['id'] : columns.some((c) => c.name === 'user_id') ? ['user_id'] : [];
-    if (userColumns.length === 0) continue;
+    if (userColumns.length === 0 || isCredentialTable(name)) continue;
     out.push({
       name,
       userColumns,
-      columns: columns.filter((c) => !isSecretColumn(name, c.name)),
+      columns: columns.filter((c) => !isSecretColumn(c.name)),
       orderBy: pks.rows.filter((p) => p.table === name).map((p) => p.column),
     });
   }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { FeatureContext } from '../context.js';
 import type { AuthUser } from '../shared/http.js';
-import { RateLimitedError } from '../shared/errors.js';
 import { createLimiter } from '../shared/rate-limit.js';
 import { streamUserExport } from './gdpr.export.js';
 import { exportQuery } from './gdpr.schemas.js';
@@ -15,10 +14,6 @@ export function registerGdprRoutes(ctx: FeatureContext): void {
     { db: ctx.db, redis: ctx.redis },
     { prefix: 'gdpr-export', windowMs: HOUR, limit: 3, key: (req) => (req.res?.locals.user as AuthUser).id },
   );
-  // An export holds a pooled connection (its snapshot) for as long as the client reads: cap how many
-  // run at once on this instance so slow downloads never starve the pool the API needs.
-  const maxExports = Math.max(1, Math.floor(ctx.config.databasePoolMax / 2));
-  let runningExports = 0;
   ctx.registry.add({
     method: 'get',
     path: '/users/me/export',
@@ -34,17 +29,19 @@ export function registerGdprRoutes(ctx: FeatureContext): void {
         contentType: 'application/json',
         alternatives: [{ contentType: 'application/zip', schema: z.string() }],
       },
-      429: { description: 'More than 3 exports in an hour, or too many exports running on this instance (see Retry-After)' },
+      429: { description: 'More than 3 exports in an hour, 2 downloads of yours already running, or the instance at its download limit (see Retry-After)' },
     },
     handler: async ({ query, user, write, res }) => {
-      if (runningExports >= maxExports) throw new RateLimitedError(5, 'Too many exports are running; try again shortly.');
-      // An export is an audited event, recorded before the first byte leaves.
-      await ctx.db.transaction((trx) => ctx.audit.recordWrite(trx, write, { action: 'user.export', entityType: 'user', entityId: user.id, after: { format: query.format } }));
-      runningExports++;
-      res.on('close', () => {
-        runningExports = Math.max(0, runningExports - 1);
-      });
-      await streamUserExport(ctx.db, ctx.logger, res, { userId: user.id, format: query.format, now: ctx.clock.now() });
+      // The shared download slot (per user and per instance), taken before the first await and given
+      // back when the response closes; the export reads from the downloads pool, never the API's.
+      const release = ctx.downloads.acquire(user.id, res);
+      try {
+        // An export is an audited event, recorded before the first byte leaves.
+        await ctx.db.transaction((trx) => ctx.audit.recordWrite(trx, write, { action: 'user.export', entityType: 'user', entityId: user.id, after: { format: query.format } }));
+        await streamUserExport(ctx.downloads.db(), ctx.logger, res, { userId: user.id, format: query.format, now: ctx.clock.now() });
+      } finally {
+        release();
+      }
       return undefined;
     },
   });
