@@ -33,6 +33,7 @@ import { securityHeaders } from './system/security-headers.js';
 import { registerSystemRoutes } from './system/system.routes.js';
 import { createTransactionService, registerTransactions, type TransactionService } from './transactions/index.js';
 import { createUsersService, registerUsers, type UsersService } from './users/index.js';
+import { registerGdpr } from './gdpr/index.js';
 import type { RealtimeComponents } from '../realtime/index.js';
 import { mountAdmin } from '../admin/index.js';
 
@@ -174,6 +175,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     registerAuditRoutes({ registry, db, audit });
     registerRates(ctx, { rates });
     registerReports(ctx, { rates, profiles: users });
+    registerGdpr(ctx);
     services = { auth, users, accounts, categories, ledger, rates, recurring, notifications, budgets, goals };
     await mountAdmin(app, { config, db, logger, clock, audit, jobs, redis: deps.redis, auth });
   }

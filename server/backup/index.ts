@@ -1,0 +1,16 @@
+export {
+  createBackup,
+  restoreBackup,
+  openArchive,
+  tableSummaries,
+  compareSummaries,
+  checkDumpVersion,
+  parseToolVersion,
+  defaultTools,
+  OperatorError,
+  ARCHIVE_FORMAT,
+  type Manifest,
+  type TableSummary,
+  type PgTools,
+  type RestoreResult,
+} from './backup.service.js';

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import type { FeatureContext } from '../context.js';
+import type { AuthUser } from '../shared/http.js';
+import { createLimiter } from '../shared/rate-limit.js';
+import { streamUserExport } from './gdpr.export.js';
+import { exportQuery } from './gdpr.schemas.js';
+
+const HOUR = 60 * 60 * 1000;
+
+export function registerGdprRoutes(ctx: FeatureContext): void {
+  const tags = ['Users'];
+  // Right of access: 3 exports per hour per user (an export reads every row the user has).
+  const exportLimiter = createLimiter(
+    { db: ctx.db, redis: ctx.redis },
+    { prefix: 'gdpr-export', windowMs: HOUR, limit: 3, key: (req) => (req.res?.locals.user as AuthUser).id },
+  );
+  ctx.registry.add({
+    method: 'get',
+    path: '/users/me/export',
+    access: 'user',
+    summary: 'Download everything held about the caller (JSON, or a zip of one CSV per table plus the JSON)',
+    tags,
+    query: exportQuery,
+    middleware: [exportLimiter],
+    responses: {
+      200: {
+        description: 'An attachment: `{format, exportedAt, userId, tables: {<table>: [rows]}}` with every table holding the caller’s data (credentials excluded), or with `format=zip` a zip archive',
+        schema: z.object({ format: z.string(), exportedAt: z.string(), userId: z.string(), tables: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))) }),
+        contentType: 'application/json',
+        alternatives: [{ contentType: 'application/zip', schema: z.string() }],
+      },
+      429: { description: 'More than 3 exports in an hour, 2 downloads of yours already running, or the instance at its download limit (see Retry-After)' },
+    },
+    handler: async ({ query, user, write, res }) => {
+      // The shared download slot (per user and per instance), taken before the first await and given
+      // back when the response closes; the export reads from the downloads pool, never the API's.
+      const release = ctx.downloads.acquire(user.id, res);
+      try {
+        // An export is an audited event, recorded before the first byte leaves.
+        await ctx.db.transaction((trx) => ctx.audit.recordWrite(trx, write, { action: 'user.export', entityType: 'user', entityId: user.id, after: { format: query.format } }));
+        await streamUserExport(ctx.downloads.db(), ctx.logger, res, { userId: user.id, format: query.format, now: ctx.clock.now() });
+      } finally {
+        release();
+      }
+      return undefined;
+    },
+  });
+}
