@@ -379,9 +379,12 @@ const CASES: Case[] = [
   {
     route: 'POST /budgets',
     status: 201,
-    arrange: user,
-    act: async ({ u }) => ({
-      res: await post('/budgets', { categoryId: await expenseCategory(u), amount: '100.00', period: 'monthly' }, u),
+    arrange: async () => {
+      const u = await registerAndLogin(t);
+      return { u, id: await expenseCategory(u) };
+    },
+    act: async ({ u, id }) => ({
+      res: await post('/budgets', { categoryId: id, amount: '100.00', period: 'monthly' }, u),
       expected: { action: 'budget.create', entityType: 'budget', before: 'null', after: 'object' },
     }),
   },
