@@ -126,3 +126,12 @@ export async function dbReady(db: Db, timeoutMs = 2000): Promise<boolean> {
     clearTimeout(timer);
   }
 }
+
+/**
+ * Runs raw SQL and returns its rows typed as T. pg leaves NUMERIC and INT8 as strings (see the
+ * type parsers above), so row interfaces type money and counts as `string`, never `number`.
+ */
+export async function sqlRows<T>(db: Knex | Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<T[]> {
+  const result = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] };
+  return result.rows;
+}
