@@ -211,7 +211,7 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
   router.use(jsonBodyForAdminJS);
   // Sign-out is audited like the sign-in.
   router.get('/logout', (req: Request, _res, next) => {
-    const a = req.session?.adminUser as PanelAdmin | undefined;
+    const a = req.session?.adminUser;
     if (!a) return next();
     db.transaction((trx) => audit.record(trx, { action: 'admin.logout', actorId: a.id, entityType: 'user', entityId: a.id, ...requestFacts(req) }))
       .then(() => next())

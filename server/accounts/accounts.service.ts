@@ -89,7 +89,7 @@ export function createAccountService({ db, clock, audit, hasTransactions, onReti
             updated_at: now,
           } as Partial<Account>)
           .returning('*');
-        const view = toAccountView(row as unknown as Account);
+        const view = toAccountView(row);
         await audit.recordWrite(trx, write, { action: 'account.create', entityType: 'account', entityId: view.id, before: null, after: view });
         return view;
       });

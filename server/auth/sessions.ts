@@ -54,10 +54,10 @@ function knexAdapter(db: Knex | Knex.Transaction): Adapter {
   return {
     async getSessionAndUser(sessionId): Promise<[DatabaseSession | null, DatabaseUser | null]> {
       if (!UUID_RE.test(sessionId)) return [null, null];
-      const row = (await db('auth_sessions as s')
+      const row = await db('auth_sessions as s')
         .join('users as u', 'u.id', 's.user_id')
         .where('s.id', sessionId)
-        .first('s.*', 'u.role as u_role', 'u.disabled as u_disabled')) as (SessionRow & { u_role: 'user' | 'admin'; u_disabled: boolean }) | undefined;
+        .first<(SessionRow & { u_role: 'user' | 'admin'; u_disabled: boolean }) | undefined>('s.*', 'u.role as u_role', 'u.disabled as u_disabled');
       if (!row) return [null, null];
       return [toDatabaseSession(row), { id: row.user_id, attributes: { role: row.u_role, disabled: row.u_disabled } }];
     },

@@ -291,7 +291,7 @@ export function createTokensService(deps: TokensDeps) {
      */
     async refresh(refreshToken: string, facts: AuditContext): Promise<TokenPair> {
       const outcome = await db.transaction(async (trx) => {
-        const row = (await trx('refresh_tokens').where({ token_hash: sha256Hex(refreshToken) }).forUpdate().first()) as RefreshTokenRow | undefined;
+        const row = await trx('refresh_tokens').where({ token_hash: sha256Hex(refreshToken) }).forUpdate().first<RefreshTokenRow | undefined>();
         if (!row) return { kind: 'unknown' as const };
         if (row.spent_at) {
           const ids = await revokeSessions(trx, row.user_id, { only: [row.session_id] });
@@ -331,9 +331,9 @@ export function createTokensService(deps: TokensDeps) {
       const ids = await db.transaction(async (trx) => {
         const only = [currentSessionId];
         if (refreshToken) {
-          const row = (await trx('refresh_tokens').where({ token_hash: sha256Hex(refreshToken), user_id: write.userId }).first('session_id')) as
-            | Pick<RefreshTokenRow, 'session_id'>
-            | undefined;
+          const row = await trx('refresh_tokens')
+            .where({ token_hash: sha256Hex(refreshToken), user_id: write.userId })
+            .first<Pick<RefreshTokenRow, 'session_id'> | undefined>('session_id');
           if (row && row.session_id !== currentSessionId) only.push(row.session_id);
         }
         const ended = await revokeSessions(trx, write.userId, { only });
@@ -349,10 +349,10 @@ export function createTokensService(deps: TokensDeps) {
      */
     async logoutWithRefreshToken(refreshToken: string, facts: AuditContext): Promise<void> {
       const ids = await db.transaction(async (trx) => {
-        const row = (await trx('refresh_tokens as r')
+        const row = await trx('refresh_tokens as r')
           .join('auth_sessions as s', 's.id', 'r.session_id')
           .where('r.token_hash', sha256Hex(refreshToken))
-          .first('r.session_id', 'r.user_id')) as Pick<RefreshTokenRow, 'session_id' | 'user_id'> | undefined;
+          .first<Pick<RefreshTokenRow, 'session_id' | 'user_id'> | undefined>('r.session_id', 'r.user_id');
         if (!row) throw new UnauthorizedError();
         const ended = await revokeSessions(trx, row.user_id, { only: [row.session_id] });
         await audit.record(trx, { action: 'auth.logout', actorId: row.user_id, entityType: 'session', entityId: row.session_id, after: { revokedSessionIds: ended }, ...facts });

@@ -255,7 +255,7 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
           }
           const expenses = await lockCategoryExpenses(trx, write.userId, input.categoryId);
           const now = clock.now();
-          const row = (await Budget.query(trx)
+          const row = await Budget.query(trx)
             .insert({
               user_id: write.userId,
               category_id: input.categoryId,
@@ -266,7 +266,7 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
               created_at: now,
               updated_at: now,
             } as Partial<Budget>)
-            .returning('*')) as unknown as Budget;
+            .returning('*');
           const totals = new Map<string, Decimal>();
           for (const e of expenses) {
             const key = `${periodStartOf(e.date, input.period)}|${e.currency}`;

@@ -249,7 +249,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
             toAmount: input.toAmount,
           });
           const now = clock.now();
-          const inserted = (await RecurringRule.query(trx)
+          const inserted = await RecurringRule.query(trx)
             .insert({
               user_id: wc.userId,
               type: input.type,
@@ -276,7 +276,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
               created_at: now,
               updated_at: now,
             } as Partial<RecurringRule>)
-            .returning('*')) as unknown as RecurringRule;
+            .returning('*');
           await audit.recordWrite(trx, wc, { action: 'recurring.create', entityType: 'recurring_rule', entityId: inserted.id, before: null, after: toRuleView(inserted) });
           return toRuleView(await catchUp(trx, inserted, today));
         }),

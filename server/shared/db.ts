@@ -132,6 +132,6 @@ export async function dbReady(db: Db, timeoutMs = 2000): Promise<boolean> {
  * type parsers above), so row interfaces type money and counts as `string`, never `number`.
  */
 export async function sqlRows<T>(db: Knex | Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<T[]> {
-  const result = (await db.raw(sql, bindings as Knex.RawBinding[])) as { rows: T[] };
+  const result = await db.raw<{ rows: T[] }>(sql, bindings as Knex.RawBinding[]);
   return result.rows;
 }

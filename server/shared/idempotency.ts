@@ -87,9 +87,9 @@ export async function idempotent<T>(trx: Knex.Transaction, clock: Clock, opts: I
   );
   if (claimed.length === 0) {
     // A live key: someone committed a response with it (we waited for them if they were in flight).
-    const row = (await trx('idempotency_keys').where({ user_id: opts.userId, scope: opts.scope, key }).first('request_hash', 'response')) as
-      | { request_hash: string; response: unknown }
-      | undefined;
+    const row = await trx('idempotency_keys')
+      .where({ user_id: opts.userId, scope: opts.scope, key })
+      .first<{ request_hash: string; response: unknown } | undefined>('request_hash', 'response');
     if (!row || row.response === null) throw new ConflictError('A request with this Idempotency-Key is in progress; retry.', 'idempotency_in_progress');
     if (row.request_hash !== hash) {
       throw new ConflictError('This Idempotency-Key was already used with a different request.', 'idempotency_key_reused');

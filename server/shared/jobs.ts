@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
+import { sqlRows } from './db.js';
 
 /**
  * Scheduled and one-off background work on pg-boss (a job queue inside our own PostgreSQL, schema
@@ -120,8 +121,8 @@ function trxDb(trx: Knex | Knex.Transaction): PgBoss.Db {
         bindings.push(v === undefined ? null : v);
         return '?';
       });
-      const res = await trx.raw(sql, bindings as Knex.RawBinding[]);
-      return { rows: res.rows };
+      const rows = await sqlRows<unknown>(trx, sql, bindings as Knex.RawBinding[]);
+      return { rows };
     },
   };
 }

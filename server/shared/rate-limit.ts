@@ -42,9 +42,10 @@ export class PgRateLimitStore implements Store {
     await this.db('rate_limits').where({ key: this.prefix + key }).delete();
   }
   async get(key: string): Promise<IncrementResponse | undefined> {
-    const row = (await this.db('rate_limits').where({ key: this.prefix + key }).where('reset_at', '>', this.db.fn.now()).first()) as
-      | { hits: number; reset_at: Date }
-      | undefined;
+    const row = await this.db('rate_limits')
+      .where({ key: this.prefix + key })
+      .where('reset_at', '>', this.db.fn.now())
+      .first<{ hits: number; reset_at: Date } | undefined>();
     return row ? { totalHits: Number(row.hits), resetTime: new Date(row.reset_at) } : undefined;
   }
 }

@@ -286,9 +286,9 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     const accounts = await lockAccounts(trx, wc.userId, [input.accountId, ...(input.toAccountId ? [input.toAccountId] : [])]);
     const { header, postings } = await resolve(trx, wc.userId, input, accounts);
     const now = clock.now();
-    const row = (await Transaction.query(trx)
+    const row = await Transaction.query(trx)
       .insert({ ...header, user_id: wc.userId, recurring_id: opts.recurringId ?? null, created_at: now, updated_at: now } as Partial<Transaction>)
-      .returning('*')) as unknown as Transaction;
+      .returning('*');
     await insertPostings(trx, wc.userId, row.id, postings);
     const balances = await applyBalances(trx, deltas([], postings));
     const extra = await notify(trx, { userId: wc.userId, transactionId: row.id, action: 'create', before: null, after: sideOf(header, postings), balances });
@@ -364,11 +364,11 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     const rows = await Transaction.query(trx).where({ user_id: wc.userId, category_id: categoryId }).orderBy('id').forUpdate();
     if (rows.length === 0) return [];
     const now = clock.now();
-    const updated = (await Transaction.query(trx)
+    const updated = await Transaction.query(trx)
       .patch({ category_id: null, updated_at: now } as Partial<Transaction>)
       .whereIn('id', rows.map((r) => r.id))
       .where('user_id', wc.userId)
-      .returning('*')) as unknown as Transaction[];
+      .returning('*');
     const byId = new Map(updated.map((u) => [u.id, u]));
     const versions = await sqlRows<{ transaction_id: string; v: number }>(
       trx,
