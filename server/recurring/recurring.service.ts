@@ -91,7 +91,8 @@ function templateOf(r: RecurringRule, date: string): TransactionInput {
   };
 }
 
-const DRY_RUN = Symbol('dry run');
+/** Thrown to roll back a dry run's savepoint; recognised by identity. */
+const DRY_RUN = new Error('dry run');
 const RETRYABLE = new Set(['40P01', '40001']);
 
 /**
