@@ -176,7 +176,7 @@ export class PanelResource extends Resource {
     const out: Record<string, unknown> = {};
     for (const [name, c] of Object.entries(this.columns)) {
       const v = row[name];
-      out[name] = v instanceof Date ? v.toISOString() : c.kind === 'integer' && v != null ? String(v as number | bigint | string) : (v ?? null);
+      out[name] = v instanceof Date ? v.toISOString() : c.kind === 'integer' && v != null ? (v as number | bigint | string).toString() : (v ?? null);
     }
     return out;
   }
