@@ -16,6 +16,19 @@ export default tseslint.config(
       '@typescript-eslint/ban-ts-comment': 'error',
     },
   },
+  // The server's own code is checked with type information: a floating promise, a promise where
+  // a callback is expected, or an untyped (any) value flowing into typed code — e.g. a raw SQL row
+  // turning a NUMERIC into a Number — is an error.
+  {
+    files: ['server/**/*.ts', 'realtime/**/*.ts', 'admin/**/*.ts'],
+    extends: [...tseslint.configs.recommendedTypeChecked],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
   // Layers only point down, and no import circle: shared/ imports no feature, realtime/ never
   // imports the app, nothing below the composition root imports it.
   {

@@ -50,7 +50,7 @@ function knexAsPgPromise(db: Db) {
         bindings.push(params[Number(n) - 1]);
         return '?';
       });
-      const result = (await db.raw(sql, bindings as never[])) as { rows: unknown[] };
+      const result = await db.raw<{ rows: unknown[] }>(sql, bindings as never[]);
       return result.rows;
     },
   };
@@ -105,7 +105,7 @@ export function authenticate(auth: AuthServices) {
     const second = !code ? {} : /^\d{6}$/.test(code) ? { totp: code } : { recoveryCode: code.slice(0, 64) };
     try {
       const profile = await auth.tokens.verifyCredentials({ email, password, ...second }, requestFacts(req), { via: 'admin', role: 'admin' });
-      await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err as Error) : resolve())));
       return { id: profile.id, email: profile.email, title: profile.name ?? profile.email, role: 'admin' };
     } catch (err) {
       // The failure limit is the API login's (counted by verifyCredentials itself).

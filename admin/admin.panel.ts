@@ -14,7 +14,7 @@ import { AppError, ForbiddenError, NotFoundError, sendProblem, ValidationError }
 import { countEventsSince } from '../server/shared/outbox.js';
 import { toAdminAction, USER_ACTIONS } from './admin.actions.js';
 import { COMPONENT_FILES, componentPath } from './admin.bundle-key.js';
-import { ADMIN_COOKIE, authenticate, cookieSecret, purgeExpiredSessions, sameOriginGuard, sessionGuard, sessionOptions, type PanelAdmin } from './admin.auth.js';
+import { ADMIN_COOKIE, authenticate, cookieSecret, purgeExpiredSessions, sameOriginGuard, sessionGuard, sessionOptions } from './admin.auth.js';
 import session from 'express-session';
 import { auditLogsResource, usersResource } from './admin.resources.js';
 import type { AdminDeps } from './index.js';
@@ -211,7 +211,7 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
   router.use(jsonBodyForAdminJS);
   // Sign-out is audited like the sign-in.
   router.get('/logout', (req: Request, _res, next) => {
-    const a = req.session?.adminUser as PanelAdmin | undefined;
+    const a = req.session?.adminUser;
     if (!a) return next();
     db.transaction((trx) => audit.record(trx, { action: 'admin.logout', actorId: a.id, entityType: 'user', entityId: a.id, ...requestFacts(req) }))
       .then(() => next())

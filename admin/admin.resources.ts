@@ -176,21 +176,21 @@ export class PanelResource extends Resource {
     const out: Record<string, unknown> = {};
     for (const [name, c] of Object.entries(this.columns)) {
       const v = row[name];
-      out[name] = v instanceof Date ? v.toISOString() : c.kind === 'integer' && v != null ? String(v) : (v ?? null);
+      out[name] = v instanceof Date ? v.toISOString() : c.kind === 'integer' && v != null ? (v as number | bigint | string).toString() : (v ?? null);
     }
     return out;
   }
 
-  override async create(): Promise<Record<string, unknown>> {
-    throw new Error('the admin panel does not create records');
+  override create(): Promise<Record<string, unknown>> {
+    return Promise.reject(new Error('the admin panel does not create records'));
   }
 
-  override async update(): Promise<Record<string, unknown>> {
-    throw new Error('the admin panel does not edit records');
+  override update(): Promise<Record<string, unknown>> {
+    return Promise.reject(new Error('the admin panel does not edit records'));
   }
 
-  override async delete(): Promise<void> {
-    throw new Error('the admin panel does not delete records');
+  override delete(): Promise<void> {
+    return Promise.reject(new Error('the admin panel does not delete records'));
   }
 }
 

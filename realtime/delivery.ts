@@ -89,8 +89,8 @@ export function createDelivery(deps: {
         }
         if (!budget.size) break;
         const from = Math.min(...[...budget.keys()].map((s) => s.data.cursor));
-        const rows: EventRow[] = await db('events')
-          .select('seq', 'type', 'data', 'at')
+        const rows = await db('events')
+          .select<EventRow[]>('seq', 'type', 'data', 'at')
           .where({ user_id: userId })
           .andWhere('seq', '>', from)
           .orderBy('seq')
@@ -205,8 +205,8 @@ export function createDelivery(deps: {
     async catchUp(): Promise<void> {
       const users = [...sessions.userIds()].filter((u) => !reads.has(u) && wants(u, Number.MAX_SAFE_INTEGER));
       for (let i = 0; i < users.length && !deps.isClosing(); i += CATCH_UP_CHUNK) {
-        const rows: { user_id: string; last_seq: string }[] = await db('user_event_seq')
-          .select('user_id', 'last_seq')
+        const rows = await db('user_event_seq')
+          .select<{ user_id: string; last_seq: string }[]>('user_id', 'last_seq')
           .whereIn('user_id', users.slice(i, i + CATCH_UP_CHUNK));
         for (const row of rows) if (wants(row.user_id, Number(row.last_seq))) void deliver(row.user_id);
       }

@@ -23,7 +23,7 @@ export async function pruneEvents({ db, clock, retentionMs = DEFAULT_RETENTION_M
   const cutoff = new Date(clock.now().getTime() - retentionMs);
   let total = 0;
   for (;;) {
-    const { rowCount } = await db.raw(
+    const { rowCount } = await db.raw<{ rowCount: number | null }>(
       `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)`,
       [cutoff, batchSize],
     );

@@ -129,18 +129,25 @@ export async function createRealtime(server: HttpServer, components: RealtimeCom
   const sessions = createSessions({ metrics, logger, limits: opts });
   const delivery = createDelivery({ db, clock, logger, metrics, sessions, options: opts, isClosing });
   const handshakes = createFailureCounter({ db, redis: components.redis }, { prefix: 'ws-handshake', windowMs: 60_000 });
-  io.use(
-    handshakeMiddleware({
-      verify,
-      sessions,
-      delivery,
-      handshakes,
-      handshakesPerMinute: components.handshakesPerMinute,
-      clientAddress: components.clientAddress,
-      logger,
-      isClosing,
-    }),
-  );
+  const handshake = handshakeMiddleware({
+    verify,
+    sessions,
+    delivery,
+    handshakes,
+    handshakesPerMinute: components.handshakesPerMinute,
+    clientAddress: (req) => components.clientAddress(req),
+    logger,
+    isClosing,
+  });
+  io.use((socket: RealtimeSocket, next: (err?: Error) => void) => {
+    void (async () => {
+      try {
+        await handshake(socket, next);
+      } catch (err) {
+        logger.error({ err }, 'realtime handshake failed');
+      }
+    })();
+  });
 
   io.on('connection', (socket: RealtimeSocket) => {
     const st = socket.data;
@@ -254,7 +261,10 @@ export async function createRealtime(server: HttpServer, components: RealtimeCom
   };
   hooks.sessionsRevoked.push(revokedHere);
   // An erased user's sessions go with the row (cascade): every instance drops that user's sockets once it commits.
-  const erased = async (trx: Knex.Transaction, userId: string) => signals.sessionsRevokedAfterCommit(trx, { userId });
+  const erased = (trx: Knex.Transaction, userId: string): Promise<void> => {
+    signals.sessionsRevokedAfterCommit(trx, { userId });
+    return Promise.resolve();
+  };
   hooks.userErased.push(erased);
 
   const stopTimers = () => {

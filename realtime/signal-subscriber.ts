@@ -39,8 +39,9 @@ export async function subscribeSignals(opts: SignalSubscriberOptions): Promise<S
       throw err;
     }
     return {
-      async close() {
+      close() {
         sub.disconnect();
+        return Promise.resolve();
       },
     };
   }
@@ -52,7 +53,7 @@ export async function subscribeSignals(opts: SignalSubscriberOptions): Promise<S
     onNotification: (channel, payload) => {
       if (isChannel(channel)) opts.onSignal(channel, payload);
     },
-    onListening: opts.onSubscribed,
+    onListening: () => opts.onSubscribed(),
   });
   await listener.ready;
   return listener;

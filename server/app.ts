@@ -117,9 +117,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const auth: AuthServices | undefined = deps.bare ? undefined : createAuth({ db, clock, config, logger, audit, hooks, mailer, redis: deps.redis });
   const authenticate: Authenticator = auth
     ? bearerAuthenticator(auth.tokens)
-    : async () => {
-        throw new UnauthorizedError();
-      };
+    : () => Promise.reject(new UnauthorizedError());
   const limiterBackends = { db, redis: deps.redis };
   const registry = createRouteRegistry({
     authenticate,

@@ -58,8 +58,9 @@ export async function startInstance(config: Config, logger: Logger, opts: { cloc
     }
     if (config.redisUrl) {
       redis = new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
-      cleanups.push(async () => {
+      cleanups.push(() => {
         redis!.disconnect();
+        return Promise.resolve();
       });
     }
     // Features see the URL actually in use (the embedded one when DATABASE_URL is unset), e.g. for LISTEN.

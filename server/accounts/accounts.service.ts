@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { AuditService } from '../audit/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, isIsoInstant, isUuid, keysetPage, type KeysetPage } from '../shared/cursor.js';
-import type { Db } from '../shared/db.js';
+import { sqlRows, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { formatAmount, type Decimal } from '../shared/money.js';
 import type { WriteContext } from '../shared/write-context.js';
@@ -64,8 +64,8 @@ export async function lockAccounts(trx: Knex.Transaction, userId: string, ids: s
  * the entries the delta stands for: the stored balance then always equals opening + Σ entries.
  */
 export async function adjustBalance(trx: Knex.Transaction, accountId: string, delta: Decimal): Promise<string> {
-  const { rows } = await trx.raw('UPDATE accounts SET balance = balance + ?::numeric WHERE id = ? RETURNING balance', [delta.toFixed(), accountId]);
-  return rows[0].balance as string;
+  const rows = await sqlRows<{ balance: string }>(trx, 'UPDATE accounts SET balance = balance + ?::numeric WHERE id = ? RETURNING balance', [delta.toFixed(), accountId]);
+  return rows[0].balance;
 }
 
 /** Accounts: create, read, rename/archive, delete (only while no transaction uses it). */
@@ -89,7 +89,7 @@ export function createAccountService({ db, clock, audit, hasTransactions, onReti
             updated_at: now,
           } as Partial<Account>)
           .returning('*');
-        const view = toAccountView(row as unknown as Account);
+        const view = toAccountView(row);
         await audit.recordWrite(trx, write, { action: 'account.create', entityType: 'account', entityId: view.id, before: null, after: view });
         return view;
       });

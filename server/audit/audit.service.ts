@@ -131,9 +131,10 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
       const chain = userId ?? GLOBAL_CHAIN;
       await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`audit:${chain}`]);
       // The chain's newest anchor is its head: written with every entry, in the same transaction.
-      const head = (await trx('audit_chain_anchors').where({ chain }).orderBy('length', 'desc').first('length', 'head_hash')) as
-        | { length: string; head_hash: string }
-        | undefined;
+      const head = await trx('audit_chain_anchors')
+        .where({ chain })
+        .orderBy('length', 'desc')
+        .first<{ length: string; head_hash: string } | undefined>('length', 'head_hash');
       const at = clock.now();
       const row = {
         id: randomUUID(),
@@ -168,7 +169,7 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
         head_hash: row.hash,
         at,
       });
-      return toAuditView(inserted as unknown as AuditLog);
+      return toAuditView(inserted);
     },
 
     async recordWrites(trx, write, entries) {
@@ -176,9 +177,7 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
       const chain = write.userId;
       await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`audit:${chain}`]);
       // The chain's newest anchor is its head, as in `record`: every entry gets its anchor.
-      const head = (await trx('audit_chain_anchors').where({ chain }).orderBy('length', 'desc').first('length', 'head_hash')) as
-        | { length: string; head_hash: string }
-        | undefined;
+      const head = await trx('audit_chain_anchors').where({ chain }).orderBy('length', 'desc').first<{ length: string; head_hash: string } | undefined>('length', 'head_hash');
       let prev = head?.head_hash ?? null;
       let length = BigInt(head?.length ?? '0');
       const at = clock.now();
@@ -255,7 +254,9 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
         const length = head?.length ?? 0n;
         const anchored = BigInt(a.length);
         if (length < anchored) {
-          const firstMissing = await db('audit_chain_anchors').where({ chain: a.chain, length: String(length + 1n) }).first('head_id', 'head_seq');
+          const firstMissing = await db('audit_chain_anchors')
+            .where({ chain: a.chain, length: String(length + 1n) })
+            .first<{ head_id: string; head_seq: string } | undefined>('head_id', 'head_seq');
           return {
             ok: false,
             checked,

@@ -68,10 +68,10 @@ export function createEmailService(deps: EmailDeps) {
 
   /** The caller's unused, unexpired token of `purpose`, locked; anything else is 400 `invalid_token`. */
   async function claim(trx: Knex.Transaction, userId: string, purpose: Purpose, token: string): Promise<{ email: string }> {
-    const row: { user_id: string; purpose: string; email: string; expires_at: Date; used_at: Date | null } | undefined = await trx('email_tokens')
+    const row = await trx('email_tokens')
       .where({ token_hash: sha256Hex(token) })
       .forUpdate()
-      .first();
+      .first<{ user_id: string; purpose: string; email: string; expires_at: Date; used_at: Date | null } | undefined>();
     if (!row || row.user_id !== userId || row.purpose !== purpose || row.used_at || new Date(row.expires_at).getTime() <= clock.now().getTime()) {
       throw invalidToken();
     }

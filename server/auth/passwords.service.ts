@@ -69,7 +69,10 @@ export function createPasswordsService(deps: PasswordsDeps) {
     async reset(token: string, newPassword: string, facts: AuditContext): Promise<void> {
       const ids = await db.transaction(async (trx) => {
         const now = clock.now();
-        const row = await trx('password_reset_tokens').where({ token_hash: sha256Hex(token) }).forUpdate().first();
+        const row = await trx('password_reset_tokens')
+          .where({ token_hash: sha256Hex(token) })
+          .forUpdate()
+          .first<{ user_id: string; expires_at: Date; used_at: Date | null } | undefined>();
         if (!row || row.used_at || new Date(row.expires_at).getTime() <= now.getTime()) throw invalidToken();
         const user = await lockUser(trx, row.user_id);
         await checkStrength(newPassword, 'body.newPassword', [user.email, user.name]);

@@ -57,12 +57,12 @@ function knexAdapter(db: Knex | Knex.Transaction): Adapter {
       const row = await db('auth_sessions as s')
         .join('users as u', 'u.id', 's.user_id')
         .where('s.id', sessionId)
-        .first('s.*', 'u.role as u_role', 'u.disabled as u_disabled');
+        .first<(SessionRow & { u_role: 'user' | 'admin'; u_disabled: boolean }) | undefined>('s.*', 'u.role as u_role', 'u.disabled as u_disabled');
       if (!row) return [null, null];
       return [toDatabaseSession(row), { id: row.user_id, attributes: { role: row.u_role, disabled: row.u_disabled } }];
     },
     async getUserSessions(userId) {
-      const rows: SessionRow[] = await db('auth_sessions').where({ user_id: userId }).orderBy('created_at', 'desc');
+      const rows = (await db('auth_sessions').where({ user_id: userId }).orderBy('created_at', 'desc')) as SessionRow[];
       return rows.map(toDatabaseSession);
     },
     async setSession(s) {

@@ -22,6 +22,6 @@ const pool = new Piscina({
 export async function passwordProblems(password: string, path: string, userInputs: string[] = []): Promise<FieldError[]> {
   if (password.length < PASSWORD_MIN) return [{ path, message: `must be at least ${PASSWORD_MIN} characters` }];
   if (password.length > PASSWORD_MAX) return [{ path, message: `must be at most ${PASSWORD_MAX} characters` }];
-  const weakness: string | null = await pool.run({ password, userInputs });
+  const weakness = (await pool.run({ password, userInputs })) as string | null;
   return weakness ? [{ path, message: `is too common or easy to guess: ${weakness}` }] : [];
 }

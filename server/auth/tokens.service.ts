@@ -63,6 +63,14 @@ export interface TokensDeps {
   email: Pick<EmailService, 'issueVerification' | 'mailVerification'>;
 }
 
+/** A refresh_tokens row as the queries here read it. */
+interface RefreshTokenRow {
+  token_hash: string;
+  user_id: string;
+  session_id: string;
+  spent_at: Date | null;
+}
+
 const invalidCredentials = () => new UnauthorizedError('The email or password is not correct.', 'invalid_credentials');
 const accountDisabled = () => new UnauthorizedError('This account is disabled.', 'account_disabled');
 
@@ -283,7 +291,7 @@ export function createTokensService(deps: TokensDeps) {
      */
     async refresh(refreshToken: string, facts: AuditContext): Promise<TokenPair> {
       const outcome = await db.transaction(async (trx) => {
-        const row = await trx('refresh_tokens').where({ token_hash: sha256Hex(refreshToken) }).forUpdate().first();
+        const row = await trx('refresh_tokens').where({ token_hash: sha256Hex(refreshToken) }).forUpdate().first<RefreshTokenRow | undefined>();
         if (!row) return { kind: 'unknown' as const };
         if (row.spent_at) {
           const ids = await revokeSessions(trx, row.user_id, { only: [row.session_id] });
@@ -323,7 +331,9 @@ export function createTokensService(deps: TokensDeps) {
       const ids = await db.transaction(async (trx) => {
         const only = [currentSessionId];
         if (refreshToken) {
-          const row = await trx('refresh_tokens').where({ token_hash: sha256Hex(refreshToken), user_id: write.userId }).first('session_id');
+          const row = await trx('refresh_tokens')
+            .where({ token_hash: sha256Hex(refreshToken), user_id: write.userId })
+            .first<Pick<RefreshTokenRow, 'session_id'> | undefined>('session_id');
           if (row && row.session_id !== currentSessionId) only.push(row.session_id);
         }
         const ended = await revokeSessions(trx, write.userId, { only });
@@ -342,7 +352,7 @@ export function createTokensService(deps: TokensDeps) {
         const row = await trx('refresh_tokens as r')
           .join('auth_sessions as s', 's.id', 'r.session_id')
           .where('r.token_hash', sha256Hex(refreshToken))
-          .first('r.session_id', 'r.user_id');
+          .first<Pick<RefreshTokenRow, 'session_id' | 'user_id'> | undefined>('r.session_id', 'r.user_id');
         if (!row) throw new UnauthorizedError();
         const ended = await revokeSessions(trx, row.user_id, { only: [row.session_id] });
         await audit.record(trx, { action: 'auth.logout', actorId: row.user_id, entityType: 'session', entityId: row.session_id, after: { revokedSessionIds: ended }, ...facts });
@@ -362,7 +372,7 @@ export function createTokensService(deps: TokensDeps) {
         const [createdAt, id] = decodeCursor(page.cursor, [isIsoInstant, isUuid]);
         q.whereRaw('(created_at, id) < (?::timestamptz, ?::uuid)', [createdAt, id]);
       }
-      const rows: { id: string; user_agent: string | null; ip: string | null; created_at: Date; last_used_at: Date }[] = await q;
+      const rows = (await q) as { id: string; user_agent: string | null; ip: string | null; created_at: Date; last_used_at: Date }[];
       const view = (s: (typeof rows)[number]): SessionInfo => ({
         id: s.id,
         userAgent: s.user_agent,

@@ -79,7 +79,7 @@ export function createTwoFactorService(deps: TwoFactorDeps) {
       // Conditional update: of two concurrent uses of one code, only one can move the step forward.
       const n = await trx('users')
         .where({ id: user.id })
-        .andWhere((w) => w.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
+        .andWhere((w) => void w.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
         .update({ totp_last_step: step });
       return n === 1 ? 'totp' : null;
     }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { sqlRows } from '../shared/db.js';
 
 export interface BudgetTotalsCheckResult {
   ok: boolean;
@@ -15,7 +16,8 @@ export interface BudgetTotalsCheckResult {
 export async function checkBudgetTotals(q: Knex | Knex.Transaction, opts: { userId?: string; limit?: number } = {}): Promise<BudgetTotalsCheckResult> {
   const userFilter = opts.userId ? 'AND b.user_id = ?' : '';
   const args = opts.userId ? [opts.userId] : [];
-  const { rows } = await q.raw(
+  const rows = await sqlRows<{ budget_id: string; period_start: string; currency: string; stored: string; expected: string }>(
+    q,
     `WITH expected AS (
        SELECT b.id AS budget_id,
               (CASE WHEN b.period = 'monthly' THEN date_trunc('month', t.date) ELSE date_trunc('week', t.date) END)::date AS period_start,
@@ -34,13 +36,13 @@ export async function checkBudgetTotals(q: Knex | Knex.Transaction, opts: { user
       LIMIT ?`,
     [...args, ...args, opts.limit ?? 100],
   );
-  const count = await q.raw(`SELECT count(*) AS n FROM budgets b WHERE true ${userFilter}`, args);
-  const mismatches = rows.map((r: { budget_id: string; period_start: string; currency: string; stored: string; expected: string }) => ({
+  const count = await sqlRows<{ n: string }>(q, `SELECT count(*) AS n FROM budgets b WHERE true ${userFilter}`, args);
+  const mismatches = rows.map((r) => ({
     budgetId: r.budget_id,
     periodStart: r.period_start,
     currency: r.currency,
     stored: r.stored,
     expected: r.expected,
   }));
-  return { ok: mismatches.length === 0, budgetsChecked: Number(count.rows[0].n), mismatches };
+  return { ok: mismatches.length === 0, budgetsChecked: Number(count[0].n), mismatches };
 }

@@ -5,7 +5,7 @@ import type { NotificationService } from '../notifications/index.js';
 import { todayIn, type Clock } from '../shared/clock.js';
 import { dedupeMissing, type Convert, type MissingRate } from '../shared/convert.js';
 import { decodeCursor, isIsoInstant, isUuid, keysetPage } from '../shared/cursor.js';
-import type { Db } from '../shared/db.js';
+import { sqlRows, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
 import type { WriteContext } from '../shared/write-context.js';
@@ -101,7 +101,7 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
 
   async function periodView(q: Knex | Knex.Transaction, b: Budget, start: string, totals: Totals | undefined, today: string): Promise<BudgetPeriodView> {
     const amount = new Decimal(b.amount);
-    const { spent, missingRates } = await spentOf(q, b, totals ?? new Map(), rateDate(start, b.period, today));
+    const { spent, missingRates } = await spentOf(q, b, totals ?? new Map<string, Decimal>(), rateDate(start, b.period, today));
     return {
       periodStart: start,
       periodEnd: periodEndOf(start, b.period),
@@ -186,13 +186,14 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
         }
         // In the current period, the same statement returns the period's totals after the change
         // (the other currencies as this statement sees them, which includes earlier statements).
-        const { rows } = await trx.raw(
+        const rows = await sqlRows<{ currency: string; total: string }>(
+          trx,
           `WITH up AS (${upsert} RETURNING currency, total)
            SELECT currency, total::text AS total FROM up
            UNION ALL SELECT currency, total::text FROM budget_totals WHERE budget_id = ? AND period_start = ? AND currency <> ?`,
           [b.id, periodStart, currency, delta.toFixed(), b.id, periodStart, currency],
         );
-        after = new Map(rows.map((r: { currency: string; total: string }) => [r.currency, new Decimal(r.total)]));
+        after = new Map(rows.map((r) => [r.currency, new Decimal(r.total)]));
       }
       if (!risesNow || !after) continue;
       // Alerts are decided now, with the rates known now; a later rate never raises or withdraws one.
@@ -208,7 +209,8 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
       for (const t of b.thresholds) {
         const limit = amount.times(t);
         if (!(was.lt(limit) && now.gte(limit))) continue;
-        const { rows } = await trx.raw(
+        const rows = await sqlRows<{ id: string }>(
+          trx,
           `INSERT INTO budget_alerts (budget_id, user_id, period_start, threshold, spent, created_at) VALUES (?, ?, ?, ?::numeric, ?::numeric, ?)
            ON CONFLICT (budget_id, period_start, threshold) DO NOTHING RETURNING id`,
           [b.id, change.userId, current, t, now.toFixed(), clock.now()],
@@ -253,7 +255,7 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
           }
           const expenses = await lockCategoryExpenses(trx, write.userId, input.categoryId);
           const now = clock.now();
-          const row = (await Budget.query(trx)
+          const row = await Budget.query(trx)
             .insert({
               user_id: write.userId,
               category_id: input.categoryId,
@@ -264,7 +266,7 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
               created_at: now,
               updated_at: now,
             } as Partial<Budget>)
-            .returning('*')) as unknown as Budget;
+            .returning('*');
           const totals = new Map<string, Decimal>();
           for (const e of expenses) {
             const key = `${periodStartOf(e.date, input.period)}|${e.currency}`;

@@ -52,8 +52,8 @@ export async function createDefaultCategories(trx: Knex.Transaction, userId: str
  * theirs. KEY SHARE: a concurrent category delete (which locks the row FOR UPDATE) waits for the write.
  */
 export async function categoryKindForWrite(trx: Knex.Transaction, userId: string, id: string): Promise<CategoryKind | undefined> {
-  const row = await trx('categories').where({ id, user_id: userId }).forKeyShare().first('kind');
-  return row?.kind as CategoryKind | undefined;
+  const row = await trx('categories').where({ id, user_id: userId }).forKeyShare().first<{ kind: CategoryKind } | undefined>('kind');
+  return row?.kind;
 }
 
 /**
@@ -95,9 +95,9 @@ export function createCategoryService({ db, clock, audit, uncategorise }: Catego
       try {
         return await db.transaction(async (trx) => {
           const now = clock.now();
-          const row = (await Category.query(trx)
+          const row = await Category.query(trx)
             .insert({ user_id: write.userId, name: input.name, kind: input.kind, created_at: now, updated_at: now } as Partial<Category>)
-            .returning('*')) as unknown as Category;
+            .returning('*');
           const view = toCategoryView(row);
           await audit.recordWrite(trx, write, { action: 'category.create', entityType: 'category', entityId: view.id, before: null, after: view });
           return view;
@@ -118,7 +118,7 @@ export function createCategoryService({ db, clock, audit, uncategorise }: Catego
           const changes: Partial<Category> = {};
           if (input.name !== undefined && input.name !== found.name) changes.name = input.name;
           if (input.kind !== undefined && input.kind !== found.kind) {
-            const used = await trx('transactions').where({ category_id: id }).first(trx.raw('1'));
+            const used: unknown = await trx('transactions').where({ category_id: id }).first(trx.raw('1'));
             if (used) throw new ConflictError('Transactions are filed under this category; its kind cannot change.', 'category_in_use');
             changes.kind = input.kind;
           }

@@ -34,6 +34,7 @@ export function describeError(err: unknown): string {
     if (code === 'ECONNREFUSED') return `the database refused the connection (${err.message}): is PostgreSQL running, and is DATABASE_URL right?`;
     return err.message || err.name;
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a non-Error was thrown: print it as String() does, whatever it is
   return err === undefined ? 'failed without a reason' : String(err);
 }
 

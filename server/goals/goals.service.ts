@@ -234,9 +234,9 @@ export function createGoalService({ db, clock, audit, convert, notifications }: 
         const amount = target(input.targetAmount, currency, 'body.targetAmount');
         await checkAccounts(trx, write.userId, input.accountIds);
         const now = clock.now();
-        const row = (await Goal.query(trx)
+        const row = await Goal.query(trx)
           .insert({ user_id: write.userId, name: input.name, target_amount: amount.toFixed(), currency, target_date: input.targetDate, created_at: now, updated_at: now } as Partial<Goal>)
-          .returning('*')) as unknown as Goal;
+          .returning('*');
         await trx('goal_accounts').insert(input.accountIds.map((accountId) => ({ goal_id: row.id, account_id: accountId, user_id: write.userId })));
         const view = await settle(trx, write.userId, row);
         await audit.recordWrite(trx, write, { action: 'goal.create', entityType: 'goal', entityId: row.id, before: null, after: view });

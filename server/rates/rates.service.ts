@@ -3,7 +3,7 @@ import type { AuditService } from '../audit/index.js';
 import type { AuditContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, encodeCursor, isDateString } from '../shared/cursor.js';
-import type { Db } from '../shared/db.js';
+import { sqlRows, type Db } from '../shared/db.js';
 import { Decimal } from '../shared/money.js';
 import { ExchangeRate } from './rates.model.js';
 import { addDays, applyRate, dedupeMissing, pairKey, pivotsFor, segmentsFor, type MissingRate, type PairRows, type Rate, type RateSegment } from './rates.convert.js';
@@ -63,7 +63,9 @@ export function toRateView(r: ExchangeRate): RateView {
 export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
   /** Every stored (base, quote) pair: a loose index scan on the primary key, one probe per pair. */
   async function storedPairs(q: Queryable): Promise<[string, string][]> {
-    const { rows } = await q.raw(`
+    const rows = await sqlRows<{ base: string; quote: string }>(
+      q,
+      `
       WITH RECURSIVE p AS (
         (SELECT base, quote FROM exchange_rates ORDER BY base, quote LIMIT 1)
         UNION ALL
@@ -72,7 +74,7 @@ export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
         ) n
       )
       SELECT base, quote FROM p`);
-    return rows.map((r: { base: string; quote: string }) => [r.base, r.quote]);
+    return rows.map((r): [string, string] => [r.base, r.quote]);
   }
 
   /** The rows of `pairs` in [start, end], plus each pair's latest row before start (what is in force on start). */
@@ -81,7 +83,8 @@ export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
     if (pairs.length === 0) return rowsByPair;
     const bases = pairs.map((p) => p[0]);
     const quotes = pairs.map((p) => p[1]);
-    const { rows } = await q.raw(
+    const rows = await sqlRows<{ base: string; quote: string; date: string; rate: string }>(
+      q,
       `SELECT p.base, p.quote, r.date, r.rate
          FROM unnest(?::text[], ?::text[]) AS p(base, quote)
          CROSS JOIN LATERAL (
@@ -92,7 +95,7 @@ export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
         ORDER BY p.base, p.quote, r.date`,
       [bases, quotes, start, start, end],
     );
-    for (const r of rows as { base: string; quote: string; date: string; rate: string }[]) {
+    for (const r of rows) {
       const key = pairKey(r.base, r.quote);
       const list = rowsByPair.get(key) ?? [];
       list.push({ date: r.date, rate: new Decimal(r.rate) });
@@ -118,7 +121,7 @@ export function createRatesService({ db, clock, audit }: RatesServiceDeps) {
   async function series(q: Queryable, currencies: readonly string[], to: string, start: string, end: string): Promise<RateSeries> {
     const froms = [...new Set(currencies)].filter((c) => c !== to).sort();
     if (froms.length === 0) return buildSeries([], to, start, end);
-    const { rows: versionRows } = await q.raw('SELECT version FROM exchange_rates_version');
+    const versionRows = await sqlRows<{ version: string }>(q, 'SELECT version FROM exchange_rates_version');
     const key = `${versionRows[0]?.version ?? 'none'}|${to}|${start}|${end}|${froms.join(',')}`;
     const hit = versionRows.length ? cache.get(key) : undefined;
     if (hit) {

@@ -91,7 +91,8 @@ function templateOf(r: RecurringRule, date: string): TransactionInput {
   };
 }
 
-const DRY_RUN = Symbol('dry run');
+/** Thrown to roll back a dry run's savepoint; recognised by identity. */
+const DRY_RUN = new Error('dry run');
 const RETRYABLE = new Set(['40P01', '40001']);
 
 /**
@@ -249,7 +250,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
             toAmount: input.toAmount,
           });
           const now = clock.now();
-          const inserted = (await RecurringRule.query(trx)
+          const inserted = await RecurringRule.query(trx)
             .insert({
               user_id: wc.userId,
               type: input.type,
@@ -276,7 +277,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
               created_at: now,
               updated_at: now,
             } as Partial<RecurringRule>)
-            .returning('*')) as unknown as RecurringRule;
+            .returning('*');
           await audit.recordWrite(trx, wc, { action: 'recurring.create', entityType: 'recurring_rule', entityId: inserted.id, before: null, after: toRuleView(inserted) });
           return toRuleView(await catchUp(trx, inserted, today));
         }),

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { sqlRows } from '../shared/db.js';
 
 /**
  * The reports' read model: the only file of this feature that reads the ledger's tables
@@ -52,9 +53,8 @@ function statement(q: Q, sql: string, bindings: unknown[]): Statement {
   return { sql: built.sql, bindings: built.bindings };
 }
 
-export async function run(q: Q, s: Statement): Promise<ReportRow[]> {
-  const { rows } = await q.raw(s.sql, s.bindings as Knex.RawBinding[]);
-  return rows as ReportRow[];
+export function run(q: Q, s: Statement): Promise<ReportRow[]> {
+  return sqlRows<ReportRow>(q, s.sql, s.bindings as Knex.RawBinding[]);
 }
 
 /**

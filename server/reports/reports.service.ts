@@ -65,7 +65,7 @@ export function largestRemainderShares(totals: Decimal[]): string[] {
 function missingOf(rows: ReportRow[], target: string): MissingRate[] {
   return rows
     .filter((r) => r.kind === 'missing')
-    .map((r) => ({ from: r.key, to: target, date: r.a as string }))
+    .map((r) => ({ from: r.key, to: target, date: r.a }))
     .sort((a, b) => a.from.localeCompare(b.from));
 }
 
@@ -136,7 +136,7 @@ export function createReportsService({ db, clock, rates, profiles }: ReportsServ
       build: (rows) => {
         const cats = rows
           .filter((r) => r.kind === 'row')
-          .map((r) => ({ categoryId: r.key as string | null, name: r.key === null ? UNCATEGORISED : (r.a ?? UNCATEGORISED), exact: new Decimal(r.b!) }))
+          .map((r) => ({ categoryId: r.key, name: r.key === null ? UNCATEGORISED : (r.a ?? UNCATEGORISED), exact: new Decimal(r.b!) }))
           .sort((x, y) => y.exact.comparedTo(x.exact) || (x.categoryId === null ? 1 : 0) - (y.categoryId === null ? 1 : 0) || x.name.localeCompare(y.name));
         const shares = largestRemainderShares(cats.map((c) => c.exact));
         const categories = cats.map((c, i) => ({ categoryId: c.categoryId, name: c.name, total: formatAmount(c.exact, target), share: shares[i] }));

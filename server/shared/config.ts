@@ -183,7 +183,7 @@ function parseKey(raw: string, name: string): Buffer {
  */
 function devSecrets(dataDir: string): { JWT_SECRET: string; ENCRYPTION_KEY: string } {
   const file = path.join(dataDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { JWT_SECRET: string; ENCRYPTION_KEY: string };
   mkdirSync(dataDir, { recursive: true });
   const secrets = {
     JWT_SECRET: randomBytes(48).toString('base64url'),

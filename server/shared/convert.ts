@@ -22,8 +22,8 @@ export type Convert = (q: Knex | Knex.Transaction, amount: Decimal | string, fro
  * The conversion while no exchange rate is stored anywhere: the same currency converts to itself,
  * any other is reported missing — never 1:1.
  */
-export const convertWithoutRates: Convert = async (_q, amount, from, to, date) =>
-  from === to ? { amount: new Decimal(amount) } : { missing: { from, to, date } };
+export const convertWithoutRates: Convert = (_q, amount, from, to, date) =>
+  Promise.resolve(from === to ? { amount: new Decimal(amount) } : { missing: { from, to, date } });
 
 /** Each missing rate once, in a stable order. */
 export function dedupeMissing(list: readonly MissingRate[]): MissingRate[] {

@@ -35,16 +35,18 @@ export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.met
  * itself so that the same runner works under tsx, jest and plain node.
  */
 class DirMigrationSource implements Knex.MigrationSource<string> {
-  async getMigrations(): Promise<string[]> {
-    return readdirSync(MIGRATIONS_DIR)
-      .filter((f) => /^\d{14}_[a-z0-9_]+\.(ts|js)$/.test(f))
-      .sort();
+  getMigrations(): Promise<string[]> {
+    return Promise.resolve(
+      readdirSync(MIGRATIONS_DIR)
+        .filter((f) => /^\d{14}_[a-z0-9_]+\.(ts|js)$/.test(f))
+        .sort(),
+    );
   }
   getMigrationName(name: string): string {
     return name.replace(/\.(ts|js)$/, '');
   }
   async getMigration(name: string): Promise<Knex.Migration> {
-    return import(pathToFileURL(path.join(MIGRATIONS_DIR, name)).href);
+    return import(pathToFileURL(path.join(MIGRATIONS_DIR, name)).href) as Promise<Knex.Migration>;
   }
 }
 
@@ -69,8 +71,15 @@ export async function migrateRollback(db: Db, all = false): Promise<string[]> {
   });
 }
 
+/** The part of knex's client (typed `any` by knex) that hands out a raw pg connection from its pool. */
+export interface KnexPool<C> {
+  acquireConnection(): Promise<C>;
+  releaseConnection(conn: C): Promise<unknown>;
+}
+
 async function withMigrationLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
-  const conn = await db.client.acquireConnection();
+  const pool = db.client as unknown as KnexPool<{ query(sql: string, values: unknown[]): Promise<unknown> }>;
+  const conn = await pool.acquireConnection();
   try {
     await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
@@ -79,7 +88,7 @@ async function withMigrationLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
       await conn.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
-    await db.client.releaseConnection(conn);
+    await pool.releaseConnection(conn);
   }
 }
 
@@ -125,4 +134,13 @@ export async function dbReady(db: Db, timeoutMs = 2000): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Runs raw SQL and returns its rows typed as T. pg leaves NUMERIC and INT8 as strings (see the
+ * type parsers above), so row interfaces type money and counts as `string`, never `number`.
+ */
+export async function sqlRows<T>(db: Knex | Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<T[]> {
+  const result = await db.raw<{ rows: T[] }>(sql, bindings as Knex.RawBinding[]);
+  return result.rows;
 }

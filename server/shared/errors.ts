@@ -193,7 +193,7 @@ export function problemOf(err: AppError, requestId?: string): Problem {
 
 export function sendProblem(res: Parameters<RequestHandler>[1], err: AppError): void {
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-  res.status(err.status).type('application/problem+json').send(JSON.stringify(problemOf(err, res.locals.requestId)));
+  res.status(err.status).type('application/problem+json').send(JSON.stringify(problemOf(err, res.locals.requestId as string | undefined)));
 }
 
 export const notFoundHandler: RequestHandler = (_req, _res, next) => {

@@ -88,7 +88,7 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
    * Handles a validated request. A returned value is sent as JSON with `status`; undefined sends
    * `status` with no body — unless the handler streamed the response itself (downloads only).
    */
-  handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>) => Promise<unknown> | unknown;
+  handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>) => unknown; // a value or a promise of one
   /** The success status: 200 by default, 204 for handlers that return nothing. */
   status?: number;
 }

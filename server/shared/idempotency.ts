@@ -3,6 +3,7 @@ import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { Clock } from './clock.js';
+import { sqlRows } from './db.js';
 import { ConflictError, ValidationError } from './errors.js';
 
 /**
@@ -73,7 +74,8 @@ export async function idempotent<T>(trx: Knex.Transaction, clock: Clock, opts: I
   const key = opts.key;
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + Math.max(opts.ttlMs ?? IDEMPOTENCY_TTL_MS, IDEMPOTENCY_TTL_MS));
-  const claimed = await trx.raw(
+  const claimed = await sqlRows<{ key: string }>(
+    trx,
     `INSERT INTO idempotency_keys (user_id, scope, key, request_hash, created_at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (user_id, scope, key) DO UPDATE
@@ -83,9 +85,11 @@ export async function idempotent<T>(trx: Knex.Transaction, clock: Clock, opts: I
      RETURNING key`,
     [opts.userId, opts.scope, key, hash, now, expiresAt],
   );
-  if (claimed.rows.length === 0) {
+  if (claimed.length === 0) {
     // A live key: someone committed a response with it (we waited for them if they were in flight).
-    const row = await trx('idempotency_keys').where({ user_id: opts.userId, scope: opts.scope, key }).first('request_hash', 'response');
+    const row = await trx('idempotency_keys')
+      .where({ user_id: opts.userId, scope: opts.scope, key })
+      .first<{ request_hash: string; response: unknown } | undefined>('request_hash', 'response');
     if (!row || row.response === null) throw new ConflictError('A request with this Idempotency-Key is in progress; retry.', 'idempotency_in_progress');
     if (row.request_hash !== hash) {
       throw new ConflictError('This Idempotency-Key was already used with a different request.', 'idempotency_key_reused');

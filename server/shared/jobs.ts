@@ -3,6 +3,7 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from './errors.js';
+import { sqlRows } from './db.js';
 
 /**
  * Scheduled and one-off background work on pg-boss (a job queue inside our own PostgreSQL, schema
@@ -121,8 +122,8 @@ function trxDb(trx: Knex | Knex.Transaction): PgBoss.Db {
         bindings.push(v === undefined ? null : v);
         return '?';
       });
-      const res = await trx.raw(sql, bindings as Knex.RawBinding[]);
-      return { rows: res.rows };
+      const rows = await sqlRows<unknown>(trx, sql, bindings as Knex.RawBinding[]);
+      return { rows };
     },
   };
 }

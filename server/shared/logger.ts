@@ -3,6 +3,15 @@ import type { RequestHandler } from 'express';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 
+/** The fields of pino's serialized request (typed `any` by pino-http) that the request log keeps. */
+interface SerializedRequest {
+  id: unknown;
+  method: string;
+  url: string;
+  headers: Record<string, unknown>;
+  remoteAddress: string | undefined;
+}
+
 /** Paths never written to a log line, whatever logs them. */
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -65,7 +74,10 @@ export function requestLogging(logger: Logger): RequestHandler[] {
     genReqId: (_req, res) => (res as unknown as { locals: { requestId: string } }).locals.requestId,
     customProps: (req) => ({ requestId: req.id }),
     serializers: {
-      req: (req) => ({ id: req.id, method: req.method, url: req.url, headers: req.headers, remoteAddress: req.remoteAddress }),
+      req: (raw) => {
+        const req = raw as SerializedRequest;
+        return { id: req.id, method: req.method, url: req.url, headers: req.headers, remoteAddress: req.remoteAddress };
+      },
     },
     // 503 is a deliberate answer (overload, database outage: logged once where it is detected), not a fault.
     customLogLevel: (_req, res, err) => (err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),

@@ -24,15 +24,17 @@ export function createMailer(config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'env'
   if (!config.smtpUrl) {
     if (config.env === 'development') {
       return {
-        async send(mail) {
+        send(mail) {
           logger.info({ mail: { to: mail.to, subject: mail.subject, body: mail.text } }, 'mail not sent (SMTP_URL unset, development)');
+          return Promise.resolve();
         },
         close() {},
       };
     }
     return {
-      async send(mail) {
+      send(mail) {
         logger.warn({ mailSubject: mail.subject }, 'mail dropped: SMTP_URL is not set');
+        return Promise.resolve();
       },
       close() {},
     };

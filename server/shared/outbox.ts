@@ -103,7 +103,7 @@ export function createOutbox({ clock, signals }: { clock: Clock; signals: Pick<S
       );
       const last = Number(rows[0].last_seq);
       const at = clock.now();
-      const out = events.map((e, i): OutboxEvent => ({ seq: last - n + 1 + i, type: e.type, at: at.toISOString(), data: e.data }) as OutboxEvent);
+      const out = events.map((e, i): OutboxEvent => ({ seq: last - n + 1 + i, type: e.type, at: at.toISOString(), data: e.data }));
       const inserts = out.map((e) => ({ user_id: userId, seq: e.seq, type: e.type, data: JSON.stringify(e.data), at }));
       for (let i = 0; i < inserts.length; i += 1000) await trx('events').insert(inserts.slice(i, i + 1000));
       // Delivery reads every event after the socket's cursor: one signal (after commit) carries the whole batch.

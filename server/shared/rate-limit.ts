@@ -3,7 +3,7 @@ import { rateLimit, ipKeyGenerator, type Store, type IncrementResponse, type Opt
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Redis } from 'ioredis';
 import type { Clock } from './clock.js';
-import type { Db } from './db.js';
+import { sqlRows, type Db } from './db.js';
 import { RateLimitedError } from './errors.js';
 
 /**
@@ -24,7 +24,8 @@ export class PgRateLimitStore implements Store {
     this.windowMs = options.windowMs;
   }
   async increment(key: string): Promise<IncrementResponse> {
-    const { rows } = await this.db.raw(
+    const rows = await sqlRows<{ hits: number; reset_at: Date }>(
+      this.db,
       `INSERT INTO rate_limits (key, hits, reset_at) VALUES (?, 1, now() + (? * interval '1 millisecond'))
        ON CONFLICT (key) DO UPDATE SET
          hits = CASE WHEN rate_limits.reset_at <= now() THEN 1 ELSE rate_limits.hits + 1 END,
@@ -41,7 +42,10 @@ export class PgRateLimitStore implements Store {
     await this.db('rate_limits').where({ key: this.prefix + key }).delete();
   }
   async get(key: string): Promise<IncrementResponse | undefined> {
-    const row = await this.db('rate_limits').where({ key: this.prefix + key }).where('reset_at', '>', this.db.fn.now()).first();
+    const row = await this.db('rate_limits')
+      .where({ key: this.prefix + key })
+      .where('reset_at', '>', this.db.fn.now())
+      .first<{ hits: number; reset_at: Date } | undefined>();
     return row ? { totalHits: Number(row.hits), resetTime: new Date(row.reset_at) } : undefined;
   }
 }

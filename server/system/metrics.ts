@@ -36,7 +36,8 @@ export function createMetrics(db: Db): Metrics {
     const end = httpDuration.startTimer();
     res.on('finish', () => {
       // The template (`/accounts/:id`), never the raw URL: ids would explode the label set.
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      const matched = req.route as { path?: string } | undefined;
+      const route = matched?.path ? `${req.baseUrl}${matched.path}` : 'unmatched';
       end({ method: req.method, route, status: String(res.statusCode) });
     });
     next();

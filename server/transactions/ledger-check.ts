@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { sqlRows } from '../shared/db.js';
 
 export interface LedgerCheckResult {
   ok: boolean;
@@ -22,7 +23,8 @@ export async function checkLedger(db: Knex, opts: { userId?: string; limit?: num
     async (trx) => {
       const userFilter = opts.userId ? 'AND a.user_id = ?' : '';
       const userArgs = opts.userId ? [opts.userId] : [];
-      const balances = await trx.raw(
+      const balances = await sqlRows<{ id: string; user_id: string; currency: string; stored: string; expected: string }>(
+        trx,
         `SELECT a.id, a.user_id, a.currency, a.balance::text AS stored, (a.opening_balance + coalesce(e.total, 0))::text AS expected
            FROM accounts a
            LEFT JOIN (SELECT account_id, sum(amount) AS total FROM entries GROUP BY account_id) e ON e.account_id = a.id
@@ -31,7 +33,8 @@ export async function checkLedger(db: Knex, opts: { userId?: string; limit?: num
         [...userArgs, limit],
       );
       const tFilter = opts.userId ? 'WHERE user_id = ?' : '';
-      const entries = await trx.raw(
+      const entries = await sqlRows<{ transaction_id: string; account_id: string | null; expected: string | null; actual: string | null }>(
+        trx,
         `WITH expected AS (
            SELECT id AS transaction_id, account_id, CASE WHEN type = 'income' THEN amount ELSE -amount END AS amount FROM transactions ${tFilter}
            UNION ALL
@@ -46,18 +49,19 @@ export async function checkLedger(db: Knex, opts: { userId?: string; limit?: num
           LIMIT ?`,
         [...userArgs, ...userArgs, ...userArgs, limit],
       );
-      const counts = await trx.raw(
+      const counts = await sqlRows<{ accounts: string; transactions: string }>(
+        trx,
         `SELECT (SELECT count(*) FROM accounts a WHERE true ${userFilter}) AS accounts, (SELECT count(*) FROM transactions ${tFilter}) AS transactions`,
         [...userArgs, ...userArgs],
       );
-      const balanceMismatches = balances.rows.map((r: { id: string; user_id: string; currency: string; stored: string; expected: string }) => ({
+      const balanceMismatches = balances.map((r) => ({
         accountId: r.id,
         userId: r.user_id,
         currency: r.currency,
         stored: r.stored,
         expected: r.expected,
       }));
-      const entryMismatches = entries.rows.map((r: { transaction_id: string; account_id: string | null; expected: string | null; actual: string | null }) => ({
+      const entryMismatches = entries.map((r) => ({
         transactionId: r.transaction_id,
         accountId: r.account_id,
         expected: r.expected,
@@ -65,8 +69,8 @@ export async function checkLedger(db: Knex, opts: { userId?: string; limit?: num
       }));
       return {
         ok: balanceMismatches.length === 0 && entryMismatches.length === 0,
-        accountsChecked: Number(counts.rows[0].accounts),
-        transactionsChecked: Number(counts.rows[0].transactions),
+        accountsChecked: Number(counts[0].accounts),
+        transactionsChecked: Number(counts[0].transactions),
         balanceMismatches,
         entryMismatches,
       };

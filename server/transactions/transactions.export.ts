@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { stringify } from 'csv-stringify';
 import QueryStream from 'pg-query-stream';
 import type { Logger } from 'pino';
-import type { Db } from '../shared/db.js';
+import type { Db, KnexPool } from '../shared/db.js';
 import { neutraliseFormula } from '../shared/csv.js';
 import { formatAmount } from '../shared/money.js';
 import type { Transaction } from './transactions.model.js';
@@ -100,7 +100,8 @@ export async function streamExport(
   if (opts.to) q.where('t.date', '<=', opts.to);
   const { sql, bindings } = q.toSQL().toNative();
 
-  const conn = (await db.client.acquireConnection()) as { query: (s: QueryStream) => QueryStream };
+  const pool = db.client as unknown as KnexPool<{ query: (s: QueryStream) => QueryStream }>;
+  const conn = await pool.acquireConnection();
   try {
     const rows = conn.query(new QueryStream(sql, bindings as unknown[], { batchSize: 1000 }));
     const name = `numina-transactions-${opts.today}.${opts.format}`;
@@ -124,6 +125,6 @@ export async function streamExport(
     if (!isClientGone(err)) throw err;
     logger.debug({ err }, 'export: client went away');
   } finally {
-    await db.client.releaseConnection(conn);
+    await pool.releaseConnection(conn);
   }
 }

@@ -4,7 +4,7 @@ import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, isDateString, isUuid, keysetPage, type KeysetPage } from '../shared/cursor.js';
-import type { Db } from '../shared/db.js';
+import { sqlRows, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
@@ -196,12 +196,13 @@ export async function lockCategoryExpenses(trx: Knex.Transaction, userId: string
  */
 export async function netChangeByAccount(q: Knex | Knex.Transaction, userId: string, accountIds: readonly string[], from: string, to: string): Promise<Map<string, string>> {
   if (accountIds.length === 0) return new Map();
-  const { rows } = await q.raw(
+  const rows = await sqlRows<{ account_id: string; net: string }>(
+    q,
     `SELECT e.account_id, sum(e.amount)::text AS net FROM entries e JOIN transactions t ON t.id = e.transaction_id
       WHERE e.user_id = ? AND e.account_id = ANY(?::uuid[]) AND t.date BETWEEN ?::date AND ?::date GROUP BY e.account_id`,
     [userId, [...accountIds], from, to],
   );
-  return new Map(rows.map((r: { account_id: string; net: string }) => [r.account_id, r.net]));
+  return new Map(rows.map((r) => [r.account_id, r.net]));
 }
 
 /**
@@ -255,7 +256,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     balances: BalanceChange[],
     extra: LedgerEvent[] = [],
   ): Promise<void> {
-    const { rows } = await trx.raw('SELECT coalesce(max(version), 0) + 1 AS v FROM transaction_versions WHERE transaction_id = ?', [id]);
+    const rows = await sqlRows<{ v: number }>(trx, 'SELECT coalesce(max(version), 0) + 1 AS v FROM transaction_versions WHERE transaction_id = ?', [id]);
     await trx('transaction_versions').insert({
       transaction_id: id,
       user_id: wc.userId,
@@ -285,9 +286,9 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     const accounts = await lockAccounts(trx, wc.userId, [input.accountId, ...(input.toAccountId ? [input.toAccountId] : [])]);
     const { header, postings } = await resolve(trx, wc.userId, input, accounts);
     const now = clock.now();
-    const row = (await Transaction.query(trx)
+    const row = await Transaction.query(trx)
       .insert({ ...header, user_id: wc.userId, recurring_id: opts.recurringId ?? null, created_at: now, updated_at: now } as Partial<Transaction>)
-      .returning('*')) as unknown as Transaction;
+      .returning('*');
     await insertPostings(trx, wc.userId, row.id, postings);
     const balances = await applyBalances(trx, deltas([], postings));
     const extra = await notify(trx, { userId: wc.userId, transactionId: row.id, action: 'create', before: null, after: sideOf(header, postings), balances });
@@ -363,17 +364,18 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     const rows = await Transaction.query(trx).where({ user_id: wc.userId, category_id: categoryId }).orderBy('id').forUpdate();
     if (rows.length === 0) return [];
     const now = clock.now();
-    const updated = (await Transaction.query(trx)
+    const updated = await Transaction.query(trx)
       .patch({ category_id: null, updated_at: now } as Partial<Transaction>)
       .whereIn('id', rows.map((r) => r.id))
       .where('user_id', wc.userId)
-      .returning('*')) as unknown as Transaction[];
+      .returning('*');
     const byId = new Map(updated.map((u) => [u.id, u]));
-    const versions = await trx.raw(
+    const versions = await sqlRows<{ transaction_id: string; v: number }>(
+      trx,
       `SELECT transaction_id, max(version) AS v FROM transaction_versions WHERE transaction_id = ANY(?::uuid[]) GROUP BY transaction_id`,
       [rows.map((r) => r.id)],
     );
-    const lastVersion = new Map<string, number>(versions.rows.map((r: { transaction_id: string; v: number }) => [r.transaction_id, Number(r.v)]));
+    const lastVersion = new Map<string, number>(versions.map((r) => [r.transaction_id, Number(r.v)]));
     const pairs = rows.map((r) => ({ before: toTransactionView(r), after: toTransactionView(byId.get(r.id)!) }));
     await trx('transaction_versions').insert(
       pairs.map((p) => ({
@@ -471,7 +473,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
       const query = Transaction.query(db).where('user_id', userId);
       if (q.accountId) {
         const acc = q.accountId;
-        query.where((b) => b.where('account_id', acc).orWhere('to_account_id', acc));
+        query.where((b) => void b.where('account_id', acc).orWhere('to_account_id', acc));
       }
       if (q.categoryId) query.where('category_id', q.categoryId);
       if (q.type) query.where('type', q.type);

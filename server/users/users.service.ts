@@ -27,10 +27,10 @@ export async function userCalendar(q: Knex | Knex.Transaction, userId: string): 
   const trx = 'isTransaction' in q && q.isTransaction ? (q as Knex.Transaction) : undefined;
   const cached = trx ? calendars.get(trx)?.get(userId) : undefined;
   if (cached) return cached;
-  const row = await q('users').where({ id: userId }).first('time_zone', 'currency');
+  const row = await q('users').where({ id: userId }).first<{ time_zone: string; currency: string } | undefined>('time_zone', 'currency');
   if (!row) throw new NotFoundError();
-  const cal = { timeZone: row.time_zone as string, currency: row.currency as string };
-  if (trx) calendars.set(trx, (calendars.get(trx) ?? new Map()).set(userId, cal));
+  const cal = { timeZone: row.time_zone, currency: row.currency };
+  if (trx) calendars.set(trx, (calendars.get(trx) ?? new Map<string, UserCalendar>()).set(userId, cal));
   return cal;
 }
 
@@ -39,9 +39,11 @@ export async function userCalendar(q: Knex | Knex.Transaction, userId: string): 
  * not be disabled, and have verified the address (email_verified_at).
  */
 export async function notificationMailAddress(q: Knex, userId: string): Promise<string | null> {
-  const row = await q('users').where({ id: userId }).first('email', 'notify_by_email', 'disabled', 'email_verified_at');
+  const row = await q('users')
+    .where({ id: userId })
+    .first<{ email: string; notify_by_email: boolean; disabled: boolean; email_verified_at: Date | null } | undefined>('email', 'notify_by_email', 'disabled', 'email_verified_at');
   if (!row || !row.notify_by_email || row.disabled || row.email_verified_at == null) return null;
-  return row.email as string;
+  return row.email;
 }
 
 export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock; audit: AuditService }) {
@@ -76,7 +78,7 @@ export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock;
         const changes: Record<string, unknown> = {};
         const before: Record<string, unknown> = {};
         const after: Record<string, unknown> = {};
-        const set = (col: keyof User, field: string, value: unknown) => {
+        const set = (col: 'name' | 'currency' | 'time_zone' | 'notify_by_email', field: string, value: unknown) => {
           if (value === undefined || user[col] === value) return;
           changes[col] = value;
           before[field] = user[col];
@@ -88,7 +90,7 @@ export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock;
         set('notify_by_email', 'notifyByEmail', patch.notifyByEmail);
         if (!Object.keys(changes).length) return toProfile(user);
         const updated = await User.query(trx)
-          .patchAndFetchById(userId, { ...changes, updated_at: clock.now() } as Partial<User>);
+          .patchAndFetchById(userId, { ...changes, updated_at: clock.now() });
         await audit.recordWrite(trx, write, { action: 'user.profile_updated', entityType: 'user', entityId: userId, before, after });
         return toProfile(updated);
       });
