@@ -13,15 +13,21 @@ export function registerReportsRoutes(ctx: FeatureContext, reports: ReportsServi
   const tags = ['Reports'];
 
   /**
-   * JSON by default; `?format=csv` streams the same figures as a download. Streamed downloads
-   * (this, the transaction export, the GDPR export) are to share one per-user concurrency cap:
-   * it belongs in front of the CSV branch below.
+   * JSON by default; `?format=csv` streams the same figures as a download. A CSV download takes one
+   * of the caller's download slots (shared with the transaction export and the data export; 429
+   * beyond) before any work, and gives it back when the response closes or the report fails.
    */
   function respond<V>(toCsv: (v: V) => CsvReport) {
-    return async ({ view, format, res }: { view: V; format: 'json' | 'csv'; res: Response }) => {
+    return async ({ load, format, userId, res }: { load: () => Promise<V>; format: 'json' | 'csv'; userId: string; res: Response }) => {
       res.setHeader('Cache-Control', 'no-store');
-      if (format === 'json') return view;
-      await sendCsv(res, ctx.logger, toCsv(view));
+      if (format === 'json') return load();
+      const release = ctx.downloads.acquire(userId, res);
+      try {
+        await sendCsv(res, ctx.logger, toCsv(await load()));
+      } catch (err) {
+        release();
+        throw err;
+      }
       return undefined;
     };
   }
@@ -37,7 +43,7 @@ export function registerReportsRoutes(ctx: FeatureContext, reports: ReportsServi
     tags,
     query: monthlyQuery,
     responses: { 200: { description: JSON_OR_CSV, schema: monthlyView, alternatives: [CSV] } },
-    handler: async ({ query, user, res }) => monthlyOut({ view: await reports.monthly(user.id, query), format: query.format, res }),
+    handler: async ({ query, user, res }) => monthlyOut({ load: () => reports.monthly(user.id, query), format: query.format, userId: user.id, res }),
   });
   ctx.registry.add({
     method: 'get',
@@ -47,7 +53,7 @@ export function registerReportsRoutes(ctx: FeatureContext, reports: ReportsServi
     tags,
     query: categoriesQuery,
     responses: { 200: { description: JSON_OR_CSV, schema: categoriesView, alternatives: [CSV] } },
-    handler: async ({ query, user, res }) => categoriesOut({ view: await reports.categories(user.id, query), format: query.format, res }),
+    handler: async ({ query, user, res }) => categoriesOut({ load: () => reports.categories(user.id, query), format: query.format, userId: user.id, res }),
   });
   ctx.registry.add({
     method: 'get',
@@ -57,6 +63,6 @@ export function registerReportsRoutes(ctx: FeatureContext, reports: ReportsServi
     tags,
     query: netWorthQuery,
     responses: { 200: { description: JSON_OR_CSV, schema: netWorthView, alternatives: [CSV] } },
-    handler: async ({ query, user, res }) => netWorthOut({ view: await reports.netWorth(user.id, query), format: query.format, res }),
+    handler: async ({ query, user, res }) => netWorthOut({ load: () => reports.netWorth(user.id, query), format: query.format, userId: user.id, res }),
   });
 }
