@@ -208,7 +208,7 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
       // A multi-row INSERT takes seq values in row order, so the chain order is the seq order.
       for (let i = 0; i < rows.length; i += 1000) {
         const slice = rows.slice(i, i + 1000);
-        const inserted = (await trx('audit_logs').insert(slice).returning(['id', 'seq'])) as { id: string; seq: string }[];
+        const inserted = await trx('audit_logs').insert(slice).returning<{ id: string; seq: string }[]>(['id', 'seq']);
         const seqOf = new Map(inserted.map((r) => [r.id, r.seq]));
         await trx('audit_chain_anchors').insert(
           slice.map((r) => ({ chain, length: String((length += 1n)), head_seq: seqOf.get(r.id), head_id: r.id, head_hash: r.hash, at })),

@@ -205,7 +205,9 @@ export async function openArchive(file: string, into: string): Promise<{ manifes
   } catch {
     throw new OperatorError(`${file} is not a Numina backup: it holds no readable ${MANIFEST_NAME}${warnings.length ? ` (${warnings[0]})` : ''}`);
   }
-  if (manifest?.format !== ARCHIVE_FORMAT) throw new OperatorError(`${file} is not a Numina backup (format ${JSON.stringify(manifest?.format)}, expected ${ARCHIVE_FORMAT})`);
+  // Read as unknown: the file is outside input until its format is checked.
+  const format: unknown = (manifest as { format?: unknown } | null)?.format;
+  if (format !== ARCHIVE_FORMAT) throw new OperatorError(`${file} is not a Numina backup (format ${JSON.stringify(format)}, expected ${JSON.stringify(ARCHIVE_FORMAT)})`);
   const dumpFile = path.join(into, DUMP_NAME);
   let size: number;
   try {

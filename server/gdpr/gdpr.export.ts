@@ -7,7 +7,7 @@ import pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import type { Logger } from 'pino';
 import yazl from 'yazl';
-import type { Db } from '../shared/db.js';
+import type { Db, KnexPool } from '../shared/db.js';
 import { neutraliseFormula } from '../transactions/index.js';
 import { jsonRowsSql, textRowsSql, userTables, type UserTable } from './gdpr.catalog.js';
 
@@ -58,7 +58,8 @@ function isClientGone(err: unknown): boolean {
  * while the zip streams out.
  */
 export async function streamUserExport(db: Db, logger: Logger, res: Response, opts: { userId: string; format: 'json' | 'zip'; now: Date }): Promise<void> {
-  const conn = (await db.client.acquireConnection()) as pg.PoolClient;
+  const pool = db.client as unknown as KnexPool<pg.PoolClient>;
+  const conn = await pool.acquireConnection();
   let open = false;
   try {
     await conn.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -95,6 +96,6 @@ export async function streamUserExport(db: Db, logger: Logger, res: Response, op
     logger.debug({ err }, 'user export: client went away');
   } finally {
     if (open) await conn.query('ROLLBACK').catch(() => {});
-    await db.client.releaseConnection(conn);
+    await pool.releaseConnection(conn);
   }
 }

@@ -190,7 +190,7 @@ export function createJobs(deps: JobsDeps): Jobs {
         if (!isDatabaseUnavailable(err)) return logger.error({ err }, 'job queue error');
         if (Date.now() < quietUntil) return;
         quietUntil = Date.now() + 60_000;
-        logger.warn({ err: { message: (err as Error).message } }, 'job queue cannot reach the database; it retries on its own');
+        logger.warn({ err: { message: err.message } }, 'job queue cannot reach the database; it retries on its own');
       });
       await b.start();
       boss = b;
