@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { createApp } from '../app.js';
 import { loadConfig } from '../shared/config.js';
 import { createDb } from '../shared/db.js';
@@ -15,7 +16,11 @@ const config = loadConfig({ ...process.env, NODE_ENV: 'test', PORT: '0', DATABAS
 const db = createDb(config.databaseUrl!, 1);
 const app = await createApp({ config, db, logger: createLogger('silent') });
 const doc = JSON.stringify(openApiDocument(app.registry, config.publicUrl), null, 2);
-if (out) writeFileSync(out, `${doc}\n`);
+if (out) {
+  // The target folder (e.g. .tmp/ in a fresh clone) may not exist yet.
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, `${doc}\n`);
+}
 else process.stdout.write(`${doc}\n`);
 await db.destroy();
 process.exit(0);
