@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { AuditService } from '../audit/index.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeCursor, isIsoInstant, isUuid, keysetPage, type KeysetPage } from '../shared/cursor.js';
+import { keysetPage, type KeysetPage, afterCreatedCursor } from '../shared/cursor.js';
 import { sqlRows, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { formatAmount, type Decimal } from '../shared/money.js';
@@ -99,10 +99,7 @@ export function createAccountService({ db, clock, audit, hasTransactions, onReti
     async list(userId: string, q: { limit: number; cursor?: string; archived?: 'true' | 'false' }): Promise<KeysetPage<AccountView>> {
       const query = Account.query(db).where('user_id', userId).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(q.limit + 1);
       if (q.archived) query.where('archived', q.archived === 'true');
-      if (q.cursor) {
-        const [at, id] = decodeCursor(q.cursor, [isIsoInstant, isUuid]);
-        query.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [at, id]);
-      }
+      afterCreatedCursor(query, q.cursor);
       return keysetPage(await query, q.limit, toAccountView, (a) => [new Date(a.created_at).toISOString(), a.id]);
     },
 

@@ -4,7 +4,7 @@ import { categoryNames, lockCategory } from '../categories/index.js';
 import type { NotificationService } from '../notifications/index.js';
 import { todayIn, type Clock } from '../shared/clock.js';
 import { dedupeMissing, type Convert, type MissingRate } from '../shared/convert.js';
-import { decodeCursor, isIsoInstant, isUuid, keysetPage } from '../shared/cursor.js';
+import { keysetPage, afterCreatedCursor } from '../shared/cursor.js';
 import { sqlRows, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
@@ -293,10 +293,7 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
     /** Oldest first; the cursor is the last (createdAt, id). */
     async list(userId: string, q: { limit: number; cursor?: string }): Promise<{ data: BudgetView[]; nextCursor: string | null }> {
       const query = Budget.query(db).where('user_id', userId);
-      if (q.cursor) {
-        const [at, id] = decodeCursor(q.cursor, [isIsoInstant, isUuid]);
-        query.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [at, id]);
-      }
+      afterCreatedCursor(query, q.cursor);
       const rows = await query.orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(q.limit + 1);
       const page = keysetPage(rows, q.limit, (r) => r, (r) => [new Date(r.created_at).toISOString(), r.id]);
       return { data: await views(db, userId, page.data), nextCursor: page.nextCursor };

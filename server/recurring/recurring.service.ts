@@ -38,6 +38,21 @@ export interface RecurringServiceDeps {
   sweepConcurrency?: number;
 }
 
+/** The rule's transaction template as stored, from the ledger's check of it (create and PATCH alike). */
+function templateColumns(probe: TransactionView) {
+  return {
+    account_id: probe.accountId,
+    currency: probe.currency,
+    amount: probe.amount,
+    to_account_id: probe.toAccountId,
+    to_currency: probe.toCurrency,
+    to_amount: probe.toAmount,
+    category_id: probe.categoryId,
+    category_required: probe.categoryId !== null,
+    notes: probe.notes,
+  };
+}
+
 export function toRuleView(r: RecurringRule): RuleView {
   return {
     id: r.id,
@@ -254,15 +269,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
             .insert({
               user_id: wc.userId,
               type: input.type,
-              account_id: probe.accountId,
-              currency: probe.currency,
-              amount: probe.amount,
-              to_account_id: probe.toAccountId,
-              to_currency: probe.toCurrency,
-              to_amount: probe.toAmount,
-              category_id: probe.categoryId,
-              category_required: probe.categoryId !== null,
-              notes: probe.notes,
+              ...templateColumns(probe),
               frequency: input.frequency,
               interval: input.interval,
               start_date: input.startDate,
@@ -357,15 +364,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
         const now = clock.now();
         const updated = (await RecurringRule.query(trx)
           .patch({
-            account_id: probe.accountId,
-            currency: probe.currency,
-            amount: probe.amount,
-            to_account_id: probe.toAccountId,
-            to_currency: probe.toCurrency,
-            to_amount: probe.toAmount,
-            category_id: probe.categoryId,
-            category_required: probe.categoryId !== null,
-            notes: probe.notes,
+            ...templateColumns(probe),
             frequency: next.frequency,
             interval: next.interval,
             anchor_date: next.anchor_date,
