@@ -83,8 +83,13 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
     url,
     child,
     rssMb: () => {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-      return m ? Number(m[1]) / 1024 : NaN;
+      if (child.exitCode !== null) return NaN;
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        return m ? Number(m[1]) / 1024 : NaN;
+      } catch {
+        return NaN; // the process ended between the check and the read
+      }
     },
     stop: () =>
       new Promise((resolve) => {
