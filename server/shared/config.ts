@@ -134,7 +134,15 @@ function parseTrustProxy(raw: string, env: string): boolean | number | string[] 
 }
 
 /** Shannon entropy of the characters of `s`, in bits for the whole string. */
-function entropyBits(s: string): number {
+/** Bits per character of the alphabet `s` is written in: hex, base64(url), or any printable ASCII. */
+function alphabetBits(s: string): number {
+  if (/^[0-9a-f]+$/i.test(s)) return 4;
+  if (/^[A-Za-z0-9+/_=-]+$/.test(s)) return 6;
+  return Math.log2(94);
+}
+
+/** Empirical (Shannon) entropy of the characters of `s`, per character. */
+function shannonPerChar(s: string): number {
   const counts = new Map<string, number>();
   for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
   let perChar = 0;
@@ -142,7 +150,19 @@ function entropyBits(s: string): number {
     const p = n / s.length;
     perChar -= p * Math.log2(p);
   }
-  return perChar * s.length;
+  return perChar;
+}
+
+/**
+ * Too little entropy: shorter than 128 bits for its alphabet, or characters far from evenly used
+ * (below 60 % of what the alphabet allows at that length). The empirical entropy of a short random
+ * string is biased low (32 random hex digits average ~3.5 of 4 bits per character and now and then
+ * dip under 2.9), so it is compared with a margin rather than used as the bit count itself.
+ */
+function lowEntropy(s: string): boolean {
+  const bits = alphabetBits(s);
+  if (s.length * bits < 128) return true;
+  return shannonPerChar(s) < 0.6 * Math.min(bits, Math.log2(s.length));
 }
 
 /** True when `s` is one shorter string repeated (`abcabcabc…`). */
@@ -160,7 +180,7 @@ export function secretWeakness(secret: string): string | null {
   if (isRepetition(secret)) return 'is one short pattern repeated';
   if (new Set(secret).size < 8) return 'uses fewer than 8 distinct characters';
   if (PLACEHOLDER.test(secret)) return 'contains a placeholder or common word';
-  if (entropyBits(secret) < 90) return 'has too little entropy (use at least 32 random bytes, e.g. `openssl rand -base64 48`)';
+  if (lowEntropy(secret)) return 'has too little entropy (use at least 32 random bytes, e.g. `openssl rand -base64 48`)';
   return null;
 }
 
