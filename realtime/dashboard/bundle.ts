@@ -13,7 +13,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const DASHBOARD_SRC = here;
 /** Where `npm start` builds and the development server serves from (git-ignored). */
 export const DASHBOARD_BUILD = path.join(here, 'build');
-const STATIC_FILES = ['index.html', 'dashboard.css'];
+const STATIC_FILES = ['index.html', 'dashboard.css', 'favicon.svg'];
 const ROOT = path.resolve(here, '../..');
 
 /** Builds into `outDir` (created); returns the files written. */
