@@ -24,6 +24,8 @@ export interface LiveHandlers {
   onState(state: ConnectionState): void;
   /** The login was revoked (logout elsewhere, password change): sign out here. */
   onRevoked(): void;
+  /** The open socket accepted a refreshed token (`auth` acknowledged): it outlives the old one. */
+  onRenewed(): void;
 }
 
 export interface Live {
@@ -128,7 +130,7 @@ export function connectLive(session: Session, userId: string, handlers: LiveHand
 
   // A new access token: re-authenticate the open socket (or use it for the next connect).
   const unsubscribe = session.onToken((token) => {
-    if (socket.connected) socket.emit('auth', { token }, (_ack: AuthAck) => undefined);
+    if (socket.connected) socket.emit('auth', { token }, (ack: AuthAck) => ack.ok && handlers.onRenewed());
   });
 
   const offline = () => setState('offline');

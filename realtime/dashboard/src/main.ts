@@ -44,6 +44,8 @@ const state = {
   goals: [] as Goal[],
   notifications: [] as Notification[],
   total: undefined as { amount: string; currency: string } | undefined,
+  /** The seq of the event that last changed each listed transaction (shown as data-seq). */
+  seqOf: new Map<string, number>(),
   /** Budget alerts already shown (budget, period, threshold): a toast appears once. */
   alerted: new Set<string>(),
 };
@@ -54,7 +56,7 @@ function showAccounts(): void {
   renderAccounts(accountsInOrder(), state.total);
 }
 function showTransactions(fresh?: string): void {
-  renderTransactions(state.transactions, state.accounts, state.categories, fresh);
+  renderTransactions(state.transactions, state.accounts, state.categories, state.seqOf, fresh);
 }
 
 // ---- loading over HTTP -------------------------------------------------------------------------
@@ -70,7 +72,8 @@ async function loadCategories(): Promise<void> {
   fillCategorySelect();
 }
 async function loadTransactions(): Promise<void> {
-  state.transactions = (await session.request<Page<Transaction>>(`/transactions?limit=${LATEST}`)).data;
+  // The API orders one day's transactions by id; the panel shows the newest created first.
+  state.transactions = sortTransactions((await session.request<Page<Transaction>>(`/transactions?limit=${LATEST}`)).data);
   showTransactions();
 }
 async function loadBudgets(): Promise<void> {
@@ -147,6 +150,7 @@ function onEvent(event: LiveEvent): void {
     case 'transaction.deleted': {
       const t = (event.data as { transaction: Transaction }).transaction;
       const others = state.transactions.filter((x) => x.id !== t.id);
+      state.seqOf.set(t.id, event.seq);
       state.transactions = event.type === 'transaction.deleted' ? others : sortTransactions([...others, t]).slice(0, LATEST);
       showTransactions(event.type === 'transaction.deleted' ? undefined : t.id);
       refreshBudgets();
@@ -219,6 +223,19 @@ function today(timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
 }
 
+/**
+ * A random Idempotency-Key: a double-submitted form creates one transaction. crypto.randomUUID exists
+ * only in secure contexts (HTTPS, localhost); getRandomValues everywhere (plain HTTP on a LAN name).
+ */
+function idempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 function clearFieldErrors(form: HTMLFormElement): void {
   for (const el of form.querySelectorAll<HTMLElement>('.error[data-field]')) el.textContent = '';
   for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
@@ -239,7 +256,7 @@ async function submitTransaction(form: HTMLFormElement): Promise<void> {
   if (notes) body.notes = notes;
   status.textContent = 'Saving…';
   try {
-    await session.request('/transactions', { method: 'POST', json: body, headers: { 'idempotency-key': crypto.randomUUID() } });
+    await session.request('/transactions', { method: 'POST', json: body, headers: { 'idempotency-key': idempotencyKey() } });
     status.textContent = 'Added. The panels update from the live event.';
     byId<HTMLInputElement>('add-amount').value = '';
     byId<HTMLInputElement>('add-notes').value = '';
@@ -250,7 +267,9 @@ async function submitTransaction(form: HTMLFormElement): Promise<void> {
     }
     status.textContent = err.errors.length ? 'Please correct the fields marked below.' : err.message;
     for (const e of err.errors) {
-      const field = e.path.split('.')[0];
+      // Paths name where the field was: `body.amount`.
+      const [where, name] = e.path.split('.');
+      const field = where === 'body' && name ? name : where;
       const slot = form.querySelector<HTMLElement>(`.error[data-field="${CSS.escape(field)}"]`);
       if (slot) {
         slot.textContent = e.message;
@@ -276,6 +295,11 @@ async function start(p: Profile): Promise<void> {
     onReload: () => void loadAll().catch(report),
     onState: setConnection,
     onRevoked: () => void signOut('This login was ended elsewhere. Please sign in again.'),
+    onRenewed: () => {
+      const el = byId('connection');
+      el.dataset.renewedAt = new Date().toISOString();
+      el.title = `Token renewed on this connection at ${new Date().toLocaleTimeString()}`;
+    },
   });
   byId('accounts-title').focus();
 }

@@ -131,7 +131,7 @@ export function sortTransactions(list: Transaction[]): Transaction[] {
   return [...list].sort((a, b) => b.date.localeCompare(a.date) || b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
 }
 
-export function renderTransactions(list: Transaction[], accounts: Map<string, Account>, categories: Map<string, Category>, fresh?: string): void {
+export function renderTransactions(list: Transaction[], accounts: Map<string, Account>, categories: Map<string, Category>, seqOf: Map<string, number>, fresh?: string): void {
   const body = byId('transactions');
   body.replaceChildren(
     ...list.map((t) => {
@@ -141,7 +141,7 @@ export function renderTransactions(list: Transaction[], accounts: Map<string, Ac
       const sign = t.type === 'expense' ? '-' : '';
       const row = h(
         'tr',
-        { 'data-transaction-id': t.id },
+        { 'data-transaction-id': t.id, 'data-seq': seqOf.has(t.id) ? String(seqOf.get(t.id)) : undefined },
         h('td', {}, t.date),
         h('td', {}, h('span', { class: 'description' }, what), h('div', { class: 'meta' }, `${account}${to}`)),
         h('td', { class: `num ${t.type}` }, formatMoney(`${sign}${t.amount}`, t.currency)),
