@@ -5,7 +5,7 @@ import { ensureDashboard } from '../../realtime/dashboard/bundle.js';
 import { useTestApp } from '../helpers/app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { closeAllSockets, connect } from '../helpers/sockets.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { registerAndLogin, totpCode, type TestUser } from '../helpers/users.js';
 
 /**
  * The live dashboard in a real Chromium, against the real server: sign in, see the seeded
@@ -240,5 +240,37 @@ it('renews its token before expiry and re-authenticates the open socket, which o
   await spend(ids.checking, '2.00', 'After the renewal');
   await rows(page).first().filter({ hasText: 'After the renewal' }).waitFor();
   expect(await page.evaluate(() => (window as unknown as { numinaStates: string[] }).numinaStates)).toEqual([]);
+  await context.close();
+}, 300_000);
+
+it('asks for the authenticator code when two-factor is on, and goes back to sign-in when that login is revoked elsewhere', async () => {
+  const owner = await registerAndLogin(t, { name: 'Tess Two-Factor', currency: 'USD', timeZone: 'UTC' });
+  const { secret } = (await (await t.api('/auth/2fa/setup', { method: 'POST', token: owner.accessToken })).json()) as { secret: string };
+  expect((await t.api('/auth/2fa/enable', { method: 'POST', token: owner.accessToken, json: { code: totpCode(secret, t.clock.now()), password: owner.password } })).status).toBe(200);
+  const wallet = (await (await t.api('/accounts', { method: 'POST', token: owner.accessToken, json: { name: 'Wallet', type: 'cash', currency: 'USD', openingBalance: '42.00' } })).json()) as { id: string };
+
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT);
+  await page.goto(`http://${HOST}:${new URL(t.url).port}/dashboard`);
+  await page.getByLabel('Email').fill(owner.email);
+  await page.getByLabel('Password').fill(owner.password);
+  await page.getByLabel('Password').press('Enter');
+  // The code the enable used cannot be replayed: the next 30 s step's.
+  await page.getByLabel('Authenticator code').waitFor();
+  t.clock.advance(30_000);
+  await page.getByLabel('Authenticator code').fill(totpCode(secret, t.clock.now()));
+  await page.getByLabel('Authenticator code').press('Enter');
+  await balance(page, wallet.id).filter({ hasText: '42.00 USD' }).waitFor();
+  await connection(page, 'live').waitFor();
+
+  // The page's login, revoked from another device: the socket is ended and the page signs out.
+  const sessions = (await (await t.api('/auth/sessions', { token: owner.accessToken })).json()) as { data: { id: string; current: boolean }[] };
+  const theirs = sessions.data.filter((s) => !s.current);
+  expect(theirs).toHaveLength(1);
+  expect((await t.api(`/auth/sessions/${theirs[0].id}`, { method: 'DELETE', token: owner.accessToken })).status).toBe(204);
+  await page.locator('#signin-error').filter({ hasText: 'ended elsewhere' }).waitFor();
+  await connection(page, 'offline').waitFor();
+  expect(await page.locator('#dashboard').isHidden()).toBe(true);
   await context.close();
 }, 300_000);

@@ -56,7 +56,8 @@ export interface Session {
   login(email: string, password: string, totp?: string): Promise<Profile>;
   /** A new access token; concurrent callers share one refresh (a spent refresh token revokes the login). */
   refresh(): Promise<string>;
-  logout(): Promise<void>;
+  /** Forgets the tokens here; with `remote`, also ends the login on the server (POST /auth/logout). */
+  logout(remote?: boolean): Promise<void>;
   request<T>(path: string, init?: { method?: string; json?: unknown; headers?: Record<string, string> }): Promise<T>;
   /** Called with every new access token (the socket re-authenticates with it); returns an unsubscribe. */
   onToken(listener: (token: string) => void): () => void;
@@ -125,10 +126,10 @@ export function createSession(): Session {
       return refreshing;
     },
 
-    async logout() {
+    async logout(remote = true) {
       const current = grant;
       end('Signed out.');
-      if (current) await post('/auth/logout', { refreshToken: current.refreshToken }, current.accessToken).catch(() => undefined);
+      if (remote && current) await post('/auth/logout', { refreshToken: current.refreshToken }, current.accessToken).catch(() => undefined);
     },
 
     async request<T>(path: string, init: { method?: string; json?: unknown; headers?: Record<string, string> } = {}): Promise<T> {

@@ -304,14 +304,15 @@ async function start(p: Profile): Promise<void> {
   byId('accounts-title').focus();
 }
 
+/** Back to sign-in. `logout`: the user asked (the login ends on the server, the resume point is dropped). */
 async function signOut(message: string, logout = false): Promise<void> {
+  const was = profile;
+  profile = undefined;
   live?.close();
   live = undefined;
-  if (logout) {
-    if (profile) forgetResumePoint(profile.id);
-    await session.logout();
-  }
-  profile = undefined;
+  if (logout && was) forgetResumePoint(was.id);
+  // The tokens are dropped here in every case (their refresh timer too).
+  await session.logout(logout);
   destroyChart();
   state.alerted.clear();
   byId('dashboard').hidden = true;
