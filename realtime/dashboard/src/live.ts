@@ -71,22 +71,24 @@ export function connectLive(session: Session, userId: string, handlers: LiveHand
   };
   for (const type of EVENT_TYPES) socket.on(type, accept);
 
-  /** Reconnects by hand (after the server ended the socket, or refused the handshake): fresh token first. */
-  const reconnect = () => {
+  /**
+   * Reconnects by hand (after the server ended the socket, or refused the handshake), with backoff;
+   * with a fresh token first when the old one was the reason (expired, or refused as unauthorized).
+   */
+  const reconnect = (refreshFirst: boolean) => {
     if (closed || retryTimer) return;
     setState('reconnecting');
-    const delay = Math.min(10_000, 500 * 2 ** Math.min(attempts, 5));
+    const delay = attempts === 0 ? 0 : Math.min(10_000, 500 * 2 ** Math.min(attempts, 5));
     attempts++;
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
-      session
-        .refresh()
+      (refreshFirst ? session.refresh() : Promise.resolve(''))
         .then(() => !closed && socket.connect())
         .catch(() => {
           // A refused refresh ends the session (the page signs out); a network error retries.
-          if (session.accessToken()) reconnect();
+          if (session.accessToken()) reconnect(refreshFirst);
         });
-    }, attempts === 1 ? 0 : delay);
+    }, delay);
   };
 
   socket.on('connect', () => {
@@ -106,7 +108,9 @@ export function connectLive(session: Session, userId: string, handlers: LiveHand
     });
   });
 
+  let endedFor: string | undefined;
   socket.on('session.ended', ({ reason }: { reason: string }) => {
+    endedFor = reason;
     if (reason === 'session_revoked') {
       closed = true;
       handlers.onRevoked();
@@ -115,14 +119,16 @@ export function connectLive(session: Session, userId: string, handlers: LiveHand
 
   socket.on('disconnect', (reason) => {
     if (closed) return setState('offline');
-    if (reason === 'io server disconnect') reconnect();
+    // Ended by the server: a slow consumer or a rate limit keeps its token; an expiry needs a new one.
+    if (reason === 'io server disconnect') reconnect(endedFor === undefined || endedFor === 'token_expired');
     else setState('reconnecting');
+    endedFor = undefined;
   });
 
   socket.on('connect_error', (err: Error) => {
     if (closed) return;
     // A refused handshake (expired token, limits) is not retried by Socket.IO itself.
-    if (!socket.active || err.message === 'unauthorized') reconnect();
+    if (!socket.active || err.message === 'unauthorized') reconnect(err.message === 'unauthorized');
     else setState('reconnecting');
   });
 

@@ -118,7 +118,8 @@ function debounced(fn: () => Promise<void>, ms = 250): () => void {
   };
 }
 const refreshBudgets = debounced(loadBudgets);
-const refreshNetWorth = debounced(loadNetWorth);
+// The report reads every account's history: at most one per second of writes per open page.
+const refreshNetWorth = debounced(loadNetWorth, 1000);
 const refreshNotifications = debounced(loadNotifications);
 const refreshGoals = debounced(loadGoals);
 
