@@ -50,7 +50,6 @@ export function connectLive(session: Session, userId: string, handlers: LiveHand
   const stored = localStorage.getItem(seqKey(userId));
   let lastSeq: number | undefined = stored !== null && /^\d+$/.test(stored) ? Number(stored) : undefined;
   let closed = false;
-  let everConnected = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let attempts = 0;
 
@@ -93,11 +92,10 @@ export function connectLive(session: Session, userId: string, handlers: LiveHand
 
   socket.on('connect', () => {
     attempts = 0;
-    const first = !everConnected;
-    everConnected = true;
     if (lastSeq === undefined) {
-      // No resume point: live events from now on; after a reconnect the panels reload over HTTP.
-      if (!first) handlers.onReload();
+      // No resume point (a first visit): the socket starts at the newest event, so the panels reload
+      // over HTTP once it is up — what changed before the handshake is in that load, after it, live.
+      handlers.onReload();
       setState('live');
       return;
     }

@@ -290,7 +290,8 @@ async function start(p: Profile): Promise<void> {
   byId('logout').hidden = false;
   byId('who').textContent = `${p.name ?? p.email} · ${p.currency} · ${p.timeZone}`;
   byId<HTMLInputElement>('add-date').value = today(p.timeZone);
-  await loadAll();
+  // A panel that fails to load stays empty; the socket's reload (or the next event) fills it later.
+  await loadAll().catch(report);
   live = connectLive(session, p.id, {
     onEvent,
     onReload: () => void loadAll().catch(report),
