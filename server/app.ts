@@ -31,6 +31,7 @@ import { registerReports } from './reports/index.js';
 import { createMetrics, type Metrics } from './system/metrics.js';
 import { securityHeaders } from './system/security-headers.js';
 import { registerSystemRoutes } from './system/system.routes.js';
+import { mountDashboard } from './system/dashboard.js';
 import { createTransactionService, registerTransactions, type TransactionService } from './transactions/index.js';
 import { createUsersService, registerUsers, type UsersService } from './users/index.js';
 import { registerGdpr } from './gdpr/index.js';
@@ -131,6 +132,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   const ctx: FeatureContext = { config, db, logger, clock, registry, audit, outbox, hooks, jobs, downloads, redis: deps.redis };
   registerSystemRoutes(app, registry, { db, metrics, publicUrl: config.publicUrl, env: config.env, metricsToken: config.metricsToken });
+  mountDashboard(app);
 
   let services: AppServices | undefined;
   if (auth) {
