@@ -33,7 +33,7 @@ import { securityHeaders } from './system/security-headers.js';
 import { registerSystemRoutes } from './system/system.routes.js';
 import { createTransactionService, registerTransactions, type TransactionService } from './transactions/index.js';
 import { createUsersService, registerUsers, type UsersService } from './users/index.js';
-import { registerGdpr } from './gdpr/index.js';
+import { createEraseService, registerGdpr, type EraseService } from './gdpr/index.js';
 import type { RealtimeComponents } from '../realtime/index.js';
 import { mountAdmin } from '../admin/index.js';
 
@@ -61,6 +61,8 @@ export interface AppServices {
   notifications: NotificationService;
   budgets: BudgetService;
   goals: GoalService;
+  /** GDPR erasure (DELETE /users/me, and the admin panel's action). */
+  erase: EraseService;
 }
 
 /** What the running instance needs beyond the Express app: realtime's pieces and the jobs. */
@@ -160,6 +162,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
       },
     });
 
+    // Erasure runs every feature's userErased hook, then sweeps what the catalog says is left.
+    const erase = createEraseService({ db, clock, logger, audit, hooks, jobs, auth });
+
     // Features, each with the services it declares.
     registerAuth(ctx, { auth, authenticate });
     registerUsers(ctx, { users });
@@ -173,9 +178,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     registerAuditRoutes({ registry, db, audit });
     registerRates(ctx, { rates });
     registerReports(ctx, { rates, profiles: users });
-    registerGdpr(ctx);
-    services = { auth, users, accounts, categories, ledger, rates, recurring, notifications, budgets, goals };
-    await mountAdmin(app, { config, db, logger, clock, audit, jobs, redis: deps.redis, auth });
+    registerGdpr(ctx, { erase });
+    services = { auth, users, accounts, categories, ledger, rates, recurring, notifications, budgets, goals, erase };
+    await mountAdmin(app, { config, db, logger, clock, audit, jobs, redis: deps.redis, auth, erase });
   }
   for (const extra of deps.routes ?? []) await extra.register(ctx);
 
