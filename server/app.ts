@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { registerAccounts, createAccountService, type AccountService } from './accounts/index.js';
 import { createAuditService, registerAuditRoutes } from './audit/index.js';
 import { bearerAuthenticator, createAuth, registerAuth, type AuthServices } from './auth/index.js';
+import { BACKUP_JOB, createScheduledBackup } from './backup/index.js';
 import { createBudgetService, registerBudgets, type BudgetService } from './budgets/index.js';
 import { createGoalService, registerGoals, type GoalService } from './goals/index.js';
 import { createCategoryService, registerCategories, type CategoryService } from './categories/index.js';
@@ -105,6 +106,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const hooks: UserHooks = { userCreated: [], userErased: [], sessionsRevoked: [] };
   const jobs = createJobs({ logger, databaseUrl: config.databaseUrl });
   jobs.schedule('rate-limits.purge', '*/15 * * * *', () => purgeExpiredRateLimits(db, clock));
+  // Scheduled backups (BACKUP_DIR + BACKUP_CRON): one instance runs each tick, as for every schedule.
+  if (config.backup && config.databaseUrl) {
+    const backup = createScheduledBackup({ ...config.backup, databaseUrl: config.databaseUrl, logger, clock, metricsRegistry: metrics.registry });
+    jobs.schedule(BACKUP_JOB, config.backup.cron, backup, { retryLimit: 2, retryDelayMs: 5 * 60_000, expireInSeconds: 60 * 60 });
+  }
   const downloads = createDownloads({
     limits: config.downloads,
     databaseUrl: config.databaseUrl,
