@@ -18,6 +18,7 @@ import { createPasswordsService, type PasswordsService } from './passwords.servi
 import { registerTokenRoutes } from './tokens.routes.js';
 import { createTokensService, type TokensService } from './tokens.service.js';
 import { registerTwoFactorRoutes } from './two-factor.routes.js';
+export { secondFactorCodeLimiter } from './two-factor.routes.js';
 import { createTwoFactorService, type TwoFactorService } from './two-factor.service.js';
 import { purgeExpiredEmailTokens, purgeExpiredRefreshTokens, purgeExpiredResetTokens, purgeExpiredSessions } from './auth.purge.js';
 

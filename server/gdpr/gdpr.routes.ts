@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secondFactorCodeLimiter } from '../auth/index.js';
 import type { FeatureContext } from '../context.js';
 import type { AuthUser } from '../shared/http.js';
 import { createLimiter } from '../shared/rate-limit.js';
@@ -47,11 +48,8 @@ export function registerGdprRoutes(ctx: FeatureContext, erase: EraseService): vo
     },
   });
 
-  // Wrong second-factor codes share the 2FA routes' budget (same store key): 10 per user per 15 minutes.
-  const codeLimiter = createLimiter(
-    { db: ctx.db, redis: ctx.redis },
-    { prefix: '2fa-fail', windowMs: 15 * 60_000, limit: 10, key: (req) => `user:${(req.res?.locals.user as AuthUser).id}`, skipSuccessfulRequests: true },
-  );
+  // Wrong second-factor codes share the 2FA routes' budget: 10 per user per 15 minutes.
+  const codeLimiter = secondFactorCodeLimiter(ctx);
   ctx.registry.add({
     method: 'delete',
     path: '/users/me',
