@@ -216,6 +216,27 @@ describe('DELETE /users/me', () => {
     expect(await t.db('users').where({ id: u.id }).first()).toMatchObject({ erased_at: null });
   });
 
+  it('forgets only the counters keyed by the user: a longer email that ends like theirs keeps its own', async () => {
+    const u = await registerAndLogin(t);
+    const reset = new Date(Date.now() + 600_000);
+    const others = [`pw-fail-acct:x${u.email}`, `pw-fail-addr:x${u.email}|127.0.0.1`, `user:${randomUUID()}`];
+    const mine = [`pw-fail-acct:${u.email}`, `pw-fail-addr:${u.email}|127.0.0.1`, `gdpr-export:${u.id}`, `2fa-fail:user:${u.id}`];
+    // (Logging in already counted some of these keys.)
+    await t.db('rate_limits').insert([...others, ...mine].map((key) => ({ key, hits: 1, reset_at: reset }))).onConflict('key').merge();
+    expect((await erase(u, { password: u.password })).status).toBe(204);
+    expect((await t.db('rate_limits').whereIn('key', [...others, ...mine]).pluck('key')).sort()).toEqual([...others].sort());
+  });
+
+  it('refuses to erase the last enabled admin (409 last_admin) and changes nothing; with another admin it goes', async () => {
+    const admin = await registerAdmin(t);
+    await t.db('users').where({ role: 'admin' }).whereNot({ id: admin.id }).update({ role: 'user' });
+    await expectProblem(await erase(admin, { password: admin.password }), 409, 'last_admin');
+    expect(await t.db('users').where({ id: admin.id }).first()).toMatchObject({ email: admin.email, role: 'admin', erased_at: null });
+    expect((await t.api('/users/me', { token: admin.accessToken })).status).toBe(200);
+    await registerAdmin(t);
+    expect((await erase(admin, { password: admin.password })).status).toBe(204);
+  });
+
   it('needs a login', async () => {
     await expectProblem(await t.api('/users/me', { method: 'DELETE', json: { password: 'x' } }), 401);
   });
