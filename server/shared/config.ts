@@ -58,6 +58,16 @@ export const envSchema = z.object({
   JWT_SECRET: secret,
   /** 32-byte key (base64 or hex) encrypting TOTP secrets at rest. Required in production. */
   ENCRYPTION_KEY: z.string().optional(),
+  /** Scheduled backups: the directory archives are written to (with BACKUP_CRON; both or neither). */
+  BACKUP_DIR: z.string().trim().min(1).optional(),
+  /** When scheduled backups run: a 5-field cron expression in UTC, e.g. `0 3 * * *` (daily 03:00). */
+  BACKUP_CRON: z
+    .string()
+    .trim()
+    .regex(/^[\w*/,?#-]+(\s+[\w*/,?#-]+){4}$/, 'must be a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. "0 3 * * *"')
+    .optional(),
+  /** How many scheduled archives are kept in BACKUP_DIR; older ones are deleted after each run. */
+  BACKUP_KEEP: intString(7).refine((n) => n >= 1, 'must be at least 1'),
   /** Bearer token Prometheus sends to GET /metrics. Production without it: /metrics answers 404. */
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').regex(/^[\x21-\x7e]+$/, 'must be visible ASCII (no spaces)').optional(),
 });
@@ -95,6 +105,8 @@ export interface Config {
   encryptionKey: Buffer;
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`; unset in production, /metrics is 404. */
   metricsToken?: string;
+  /** Scheduled backups through the job queue (BACKUP_DIR + BACKUP_CRON); absent when not configured. */
+  backup?: { dir: string; cron: string; keep: number };
 }
 
 export class ConfigError extends Error {}
@@ -225,6 +237,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if ((e.TLS_CERT_FILE && !e.TLS_KEY_FILE) || (!e.TLS_CERT_FILE && e.TLS_KEY_FILE)) {
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE: set both or neither');
   }
+  if (!e.BACKUP_DIR !== !e.BACKUP_CRON) {
+    throw new ConfigError('BACKUP_DIR and BACKUP_CRON: set both (where to write archives, and when, e.g. BACKUP_CRON="0 3 * * *") or neither');
+  }
   let jwtSecret = e.JWT_SECRET;
   let encryptionKey = e.ENCRYPTION_KEY;
   if (!jwtSecret || !encryptionKey) {
@@ -271,5 +286,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret,
     encryptionKey: key,
     metricsToken: e.METRICS_TOKEN,
+    backup: e.BACKUP_DIR && e.BACKUP_CRON ? { dir: path.resolve(e.BACKUP_DIR), cron: e.BACKUP_CRON.replace(/\s+/g, ' '), keep: e.BACKUP_KEEP } : undefined,
   };
 }
