@@ -241,3 +241,49 @@ describe('DELETE /users/me', () => {
     await expectProblem(await t.api('/users/me', { method: 'DELETE', json: { password: 'x' } }), 401);
   });
 });
+
+describe('a write racing the erasure', () => {
+  it('guards every table with a user_id column (audit_logs aside) against rows of an erased user', async () => {
+    const r = await t.db.raw(`
+      SELECT c.table_name,
+             EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = format('%I', c.table_name)::regclass AND g.tgname = c.table_name || '_refuse_erased_owner') AS guarded
+        FROM information_schema.columns c
+       WHERE c.table_schema = 'public' AND c.column_name = 'user_id' AND c.table_name <> 'audit_logs'`);
+    const unguarded = (r.rows as { table_name: string; guarded: boolean }[]).filter((x) => !x.guarded).map((x) => x.table_name);
+    // A new table with user_id needs: knex.raw(guard('<table>')) from migrations/20261125230000_refuse_rows_of_erased_users.ts
+    expect(unguarded).toEqual([]);
+    expect(r.rows.length).toBeGreaterThan(10);
+  });
+
+  it('a request that passed authentication before the erasure committed adds nothing after it: 401, no row', async () => {
+    const u = await registerAndLogin(t);
+    // Hold the users row as the erasure does (FOR UPDATE), then send a write that must wait on it.
+    const eraser = await t.db.transaction();
+    try {
+      await eraser('users').where({ id: u.id }).forUpdate().first();
+      const pending = t.api('/categories', { method: 'POST', token: u.accessToken, json: { name: 'Written during the erasure', kind: 'expense' } });
+      await eventually('the write to wait on the locked users row', async () => {
+        const w = await t.db.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+        return (w.rows[0] as { n: number }).n > 0 || undefined;
+      });
+      // The erasure finishes: what it swept is gone, the row is the tombstone.
+      await eraser('categories').where({ user_id: u.id }).delete();
+      await eraser('users').where({ id: u.id }).update({
+        erased_at: t.clock.now(), email: null, email_verified_at: null, name: null, password_hash: null,
+        totp_secret_enc: null, totp_pending_secret_enc: null, totp_enabled_at: null, disabled: true,
+      });
+      await eraser.commit();
+      const res = await pending;
+      await expectProblem(res, 401);
+    } finally {
+      if (!eraser.isCompleted()) await eraser.rollback();
+    }
+    expect(await t.db('categories').where({ user_id: u.id }).count<{ n: string }[]>('* as n')).toEqual([{ n: '0' }]);
+  });
+
+  it('leaves writes of users who were not erased alone', async () => {
+    const u = await registerAndLogin(t);
+    await post(u, '/categories', { name: 'Still here', kind: 'expense' });
+    expect(await t.db('categories').where({ user_id: u.id, name: 'Still here' }).count<{ n: string }[]>('* as n')).toEqual([{ n: '1' }]);
+  });
+});
