@@ -17,9 +17,9 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DEFAULT_CATEGORIES } from '../server/categories/index.js';
+import { benchEmail } from './bench-users.js';
 
-export const BENCH_PASSWORD = 'Numina-bench-user-passphrase';
-export const benchEmail = (n: number) => `bench-${n}@bench.numina.local`;
+export { BENCH_PASSWORD, benchEmail } from './bench-users.js';
 
 export interface BenchSeedOptions {
   users: number;
