@@ -176,8 +176,8 @@ async function drive(target: string, base: string, pid: number, rssMb: () => num
   r.cpuMs = cpuMs(pid) - cpu0;
   measuring = false;
   clearInterval(sampler);
-  // The last writes' events: a bounded wait, then whatever has not arrived is missing.
-  for (let i = 0; i < 40 && written.size; i++) await new Promise((w) => setTimeout(w, 50));
+  // The last writes' events: a bounded wait (10 s: generous on a loaded CI machine), then whatever has not arrived is missing.
+  for (let i = 0; i < 200 && written.size; i++) await new Promise((w) => setTimeout(w, 50));
   r.socketMissing = written.size;
   for (const ws of sockets) ws.close();
   await http.close();
