@@ -189,7 +189,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
           .returning('occurrence_date')
       : [];
     const { date: _date, ...template } = templateOf(r, r.next_date);
-    const created = await ledger.createSeriesInTrx(trx, wc, template, claimed.map((c) => c.occurrence_date).sort(), { recurringId: r.id });
+    const [created] = await ledger.createSeriesInTrx(trx, wc, [{ template, dates: claimed.map((c) => c.occurrence_date).sort(), recurringId: r.id }]);
     const links: [string, string][] = created.map((tx) => [tx.date, tx.id]);
     if (links.length) {
       await trx.raw(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { lockAccounts, adjustBalance, type Account } from '../accounts/index.js';
 import type { AuditService } from '../audit/index.js';
@@ -20,6 +21,14 @@ export interface TransactionServiceDeps {
   outbox: Outbox;
   /** Features that keep state derived from the ledger (budgets' running totals, goals' progress). */
   onPosted?: LedgerListener[];
+}
+
+/** One template and the dates to post it on (a recurring rule's due occurrences). */
+export interface LedgerSeries {
+  template: Omit<TransactionInput, 'date'>;
+  /** In date order. */
+  dates: readonly string[];
+  recurringId?: string | null;
 }
 
 /** One side (before or after) of a ledger write, as listeners see it. */
@@ -298,34 +307,44 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
   }
 
   /**
-   * Creates one transaction per date from one template inside `trx` (the recurring sweep's batch):
-   * the same checks as `createInTrx`, once; multi-row inserts; a version, an audit entry and a
-   * `transaction.created` event per transaction; balances moved once, with one `balance.updated`
-   * per account for the whole batch. Returns the views in date order.
+   * Creates one transaction per date of each series (one template, its dates) inside `trx` — the
+   * recurring sweep's batch, several rules of one user at once: the same checks as `createInTrx`,
+   * once per series; accounts locked once (id order); multi-row inserts across all series; a
+   * version, an audit entry and a `transaction.created` event per transaction; balances moved
+   * once, with one `balance.updated` per account for the whole batch. Returns each series' views
+   * in date order (ids are made here, so nothing is read back).
    */
-  async function createSeriesInTrx(
-    trx: Knex.Transaction,
-    wc: WriteContext,
-    template: Omit<TransactionInput, 'date'>,
-    dates: string[],
-    opts: { recurringId?: string | null } = {},
-  ): Promise<TransactionView[]> {
-    if (dates.length === 0) return [];
-    const accounts = await lockAccounts(trx, wc.userId, [template.accountId, ...(template.toAccountId ? [template.toAccountId] : [])]);
-    const { header, postings } = await resolve(trx, wc.userId, { ...template, date: dates[0] }, accounts);
-    const now = clock.now();
-    const rows: Transaction[] = [];
-    for (let i = 0; i < dates.length; i += 1000) {
-      const chunk = dates.slice(i, i + 1000).map((date) => ({ ...header, date, user_id: wc.userId, recurring_id: opts.recurringId ?? null, created_at: now, updated_at: now }));
-      rows.push(...((await trx('transactions').insert(chunk).returning('*')) as Transaction[]));
-    }
-    const entries = rows.flatMap((r) =>
-      postings.map((p) => ({ transaction_id: r.id, user_id: wc.userId, account_id: p.accountId, currency: p.currency, amount: p.amount.toFixed() })),
+  async function createSeriesInTrx(trx: Knex.Transaction, wc: WriteContext, series: readonly LedgerSeries[]): Promise<TransactionView[][]> {
+    const batch = series.filter((s) => s.dates.length > 0);
+    if (batch.length === 0) return series.map(() => []);
+    const accounts = await lockAccounts(
+      trx,
+      wc.userId,
+      batch.flatMap((s) => [s.template.accountId, ...(s.template.toAccountId ? [s.template.toAccountId] : [])]),
     );
+    const now = clock.now();
+    const rows: Transaction[][] = [];
+    const entries: Record<string, string>[] = [];
+    const total: Posting[] = [];
+    for (const s of series) {
+      if (s.dates.length === 0) {
+        rows.push([]);
+        continue;
+      }
+      const { header, postings } = await resolve(trx, wc.userId, { ...s.template, date: s.dates[0] }, accounts);
+      const made = s.dates.map((date) => ({ ...header, id: randomUUID(), date, user_id: wc.userId, recurring_id: s.recurringId ?? null, created_at: now, updated_at: now }) as Transaction);
+      rows.push(made);
+      for (const r of made) {
+        for (const p of postings) entries.push({ transaction_id: r.id, user_id: wc.userId, account_id: p.accountId, currency: p.currency, amount: p.amount.toFixed() });
+      }
+      total.push(...postings.map((p) => ({ ...p, amount: p.amount.times(made.length) })));
+    }
+    const all = rows.flat();
+    for (let i = 0; i < all.length; i += 1000) await trx('transactions').insert(all.slice(i, i + 1000));
     for (let i = 0; i < entries.length; i += 1000) await trx('entries').insert(entries.slice(i, i + 1000));
-    const total = postings.map((p) => ({ ...p, amount: p.amount.times(rows.length) }));
     const balances = await applyBalances(trx, deltas([], total));
-    const views = rows.map(toTransactionView);
+    const perSeries = rows.map((r) => r.map(toTransactionView));
+    const views = perSeries.flat();
     const versions = views.map((v) => ({
       transaction_id: v.id,
       user_id: wc.userId,
@@ -346,7 +365,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
       ...views.map((v) => ({ type: 'transaction.created' as const, data: { transaction: v } })),
       ...balances.map((b) => ({ type: 'balance.updated' as const, data: b })),
     ]);
-    return views;
+    return perSeries;
   }
 
   async function lockOwn(trx: Knex.Transaction, userId: string, id: string): Promise<Transaction> {
