@@ -5,7 +5,7 @@ import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, isIsoInstant, isUuid, keysetPage } from '../shared/cursor.js';
-import { sqlRows, type Db } from '../shared/db.js';
+import { insertColumns, sqlRows, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { formatAmount } from '../shared/money.js';
@@ -229,7 +229,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
     );
     const now = clock.now();
     const occurrences = live.flatMap((l, k) => created[k].map((tx) => ({ rule_id: l.r.id, occurrence_date: tx.date, user_id: userId, transaction_id: tx.id, created_at: now })));
-    for (let i = 0; i < occurrences.length; i += 1000) await trx('recurring_occurrences').insert(occurrences.slice(i, i + 1000));
+    await insertColumns(trx, 'recurring_occurrences', { rule_id: 'uuid', occurrence_date: 'date', user_id: 'uuid', transaction_id: 'uuid', created_at: 'timestamptz' }, occurrences);
 
     // Every rule's progress in one statement.
     const ended = (l: (typeof live)[number]) => ('finished' in l.state ? l.state.finished : null);

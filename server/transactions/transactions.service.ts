@@ -5,7 +5,7 @@ import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, isDateString, isUuid, keysetPage, type KeysetPage } from '../shared/cursor.js';
-import { sqlRows, type Db } from '../shared/db.js';
+import { insertColumns, sqlRows, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
@@ -22,6 +22,27 @@ export interface TransactionServiceDeps {
   /** Features that keep state derived from the ledger (budgets' running totals, goals' progress). */
   onPosted?: LedgerListener[];
 }
+
+/** Column types of the ledger's rows, for the series' array inserts. */
+const TRANSACTION_COLUMNS = {
+  id: 'uuid',
+  user_id: 'uuid',
+  type: 'text',
+  account_id: 'uuid',
+  currency: 'text',
+  amount: 'numeric',
+  to_account_id: 'uuid',
+  to_currency: 'text',
+  to_amount: 'numeric',
+  date: 'date',
+  category_id: 'uuid',
+  notes: 'text',
+  recurring_id: 'uuid',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+};
+const ENTRY_COLUMNS = { transaction_id: 'uuid', user_id: 'uuid', account_id: 'uuid', currency: 'text', amount: 'numeric' };
+const VERSION_COLUMNS = { transaction_id: 'uuid', user_id: 'uuid', version: 'int', action: 'text', actor_id: 'uuid', at: 'timestamptz', before: 'jsonb', after: 'jsonb' };
 
 /** One template and the dates to post it on (a recurring rule's due occurrences). */
 export interface LedgerSeries {
@@ -339,9 +360,8 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
       }
       total.push(...postings.map((p) => ({ ...p, amount: p.amount.times(made.length) })));
     }
-    const all = rows.flat();
-    for (let i = 0; i < all.length; i += 1000) await trx('transactions').insert(all.slice(i, i + 1000));
-    for (let i = 0; i < entries.length; i += 1000) await trx('entries').insert(entries.slice(i, i + 1000));
+    await insertColumns(trx, 'transactions', TRANSACTION_COLUMNS, rows.flat());
+    await insertColumns(trx, 'entries', ENTRY_COLUMNS, entries);
     const balances = await applyBalances(trx, deltas([], total));
     const perSeries = rows.map((r) => r.map(toTransactionView));
     const views = perSeries.flat();
@@ -355,7 +375,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
       before: null,
       after: JSON.stringify(v),
     }));
-    for (let i = 0; i < versions.length; i += 1000) await trx('transaction_versions').insert(versions.slice(i, i + 1000));
+    await insertColumns(trx, 'transaction_versions', VERSION_COLUMNS, versions);
     await audit.recordWrites(
       trx,
       wc,
