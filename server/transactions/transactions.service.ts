@@ -81,10 +81,12 @@ export type LedgerEvent = AnyEvent;
 
 /**
  * Called inside the ledger write's transaction, after the accounts are locked and the balances
- * moved, before the audit entry and the events. A listener may lock only its own rows (in a fixed
+ * moved, before the audit entry and the events, with every change of the write: one for a user's
+ * create / update / delete, one per transaction for a series (the recurring sweep's batch, whose
+ * changes all carry the batch's final balances). A listener may lock only its own rows (in a fixed
  * order) and must not scan the ledger; what it throws rolls the write back.
  */
-export type LedgerListener = (trx: Knex.Transaction, change: LedgerChange) => Promise<LedgerEvent[]>;
+export type LedgerListener = (trx: Knex.Transaction, changes: readonly LedgerChange[]) => Promise<LedgerEvent[]>;
 
 export function toTransactionView(t: Transaction): TransactionView {
   return {
@@ -254,9 +256,11 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     postings,
   });
 
-  async function notify(trx: Knex.Transaction, change: LedgerChange): Promise<LedgerEvent[]> {
+  async function notify(trx: Knex.Transaction, changes: LedgerChange | readonly LedgerChange[]): Promise<LedgerEvent[]> {
+    const batch = Array.isArray(changes) ? (changes as readonly LedgerChange[]) : [changes as LedgerChange];
     const events: LedgerEvent[] = [];
-    for (const listener of onPosted) events.push(...(await listener(trx, change)));
+    if (batch.length === 0) return events;
+    for (const listener of onPosted) events.push(...(await listener(trx, batch)));
     return events;
   }
 
@@ -345,6 +349,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     );
     const now = clock.now();
     const rows: Transaction[][] = [];
+    const sides: { transactionId: string; side: LedgerSide }[] = [];
     const entries: Record<string, string>[] = [];
     const total: Posting[] = [];
     for (const s of series) {
@@ -355,6 +360,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
       const { header, postings } = await resolve(trx, wc.userId, { ...s.template, date: s.dates[0] }, accounts);
       const made = s.dates.map((date) => ({ ...header, id: randomUUID(), date, user_id: wc.userId, recurring_id: s.recurringId ?? null, created_at: now, updated_at: now }) as Transaction);
       rows.push(made);
+      for (const r of made) sides.push({ transactionId: r.id, side: sideOf({ ...header, date: r.date }, postings) });
       for (const r of made) {
         for (const p of postings) entries.push({ transaction_id: r.id, user_id: wc.userId, account_id: p.accountId, currency: p.currency, amount: p.amount.toFixed() });
       }
@@ -363,6 +369,11 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     await insertColumns(trx, 'transactions', TRANSACTION_COLUMNS, rows.flat());
     await insertColumns(trx, 'entries', ENTRY_COLUMNS, entries);
     const balances = await applyBalances(trx, deltas([], total));
+    // Budgets' totals and alerts, goals' progress: the listeners see every transaction of the batch at once.
+    const extra = await notify(
+      trx,
+      sides.map(({ transactionId, side }) => ({ userId: wc.userId, transactionId, action: 'create' as const, before: null, after: side, balances })),
+    );
     const perSeries = rows.map((r) => r.map(toTransactionView));
     const views = perSeries.flat();
     const versions = views.map((v) => ({
@@ -384,6 +395,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     await outbox.publishMany(trx, wc.userId, [
       ...views.map((v) => ({ type: 'transaction.created' as const, data: { transaction: v } })),
       ...balances.map((b) => ({ type: 'balance.updated' as const, data: b })),
+      ...extra,
     ]);
     return perSeries;
   }
