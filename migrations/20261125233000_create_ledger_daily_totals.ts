@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { guard } from './20261125230000_refuse_rows_of_erased_users.js';
 
 /**
  * The ledger's daily totals: a read model for the reports, kept by the ledger's write path in the
@@ -41,6 +42,9 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     CREATE UNIQUE INDEX ledger_daily_categories_key ON ledger_daily_categories (user_id, type, category_id, currency, date)
       INCLUDE (amount) NULLS NOT DISTINCT`);
+  // No row for an erased user (the race an erasure otherwise leaves open; see that migration).
+  await knex.raw(guard('ledger_daily_accounts'));
+  await knex.raw(guard('ledger_daily_categories'));
 }
 
 export async function down(knex: Knex): Promise<void> {
