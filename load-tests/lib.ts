@@ -132,6 +132,9 @@ export async function seedDailyTotals(client: pg.ClientBase, userId: string): Pr
       GROUP BY user_id, type, category_id, currency, date`,
     [userId],
   );
+}
+
+/**
  * Seeds `n` transactions of one user on one USD account in SQL, as the ledger writes them (one
  * entry and one version row each; the account's balance and the daily totals brought in line), in
  * one transaction.
