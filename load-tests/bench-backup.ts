@@ -13,7 +13,7 @@ import pg from 'pg';
 import { createBackup, restoreBackup } from '../server/backup/index.ts';
 import { createDb } from '../server/shared/db.ts';
 import { checkLedger } from '../server/transactions/index.ts';
-import { createBenchDatabase, startServer } from './lib.ts';
+import { createBenchDatabase, seedDailyTotals, startServer } from './lib.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
 const source = await createBenchDatabase();
@@ -55,6 +55,7 @@ try {
     [login.user.id],
   );
   await c.query(`UPDATE accounts a SET balance = a.opening_balance + coalesce((SELECT sum(amount) FROM entries e WHERE e.account_id = a.id), 0) WHERE a.user_id = $1`, [login.user.id]);
+  await seedDailyTotals(c, login.user.id);
   await c.query('COMMIT');
   const size = await c.query<{ s: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS s');
   await c.end();

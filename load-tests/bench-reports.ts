@@ -1,8 +1,8 @@
 /**
  * Reports bench: one user with N transactions (default 100 000) over 5 years in 6 accounts and 3
  * currencies (USD, EUR, GBP; daily ECB-like EUR→USD and EUR→GBP rates, so GBP→USD goes through
- * EUR), seeded with bulk SQL the way the ledger writes them (header, entries, version, balances —
- * then checked with the ledger's own verification). Each report runs N times through HTTP
+ * EUR), seeded with bulk SQL the way the ledger writes them (header, entries, version, balances,
+ * daily totals — then checked with the ledger's own verification). Each report runs N times through HTTP
  * (server process, real auth) and its statement N times as raw SQL; prints p50/p95 and the ratio.
  * Then 10 users download a whole-range CSV at once while the server's RSS is sampled.
  *   npx tsx load-tests/bench-reports.ts [transactions=100000] [runs=60] [--explain]
@@ -18,7 +18,7 @@ import { createReportsService } from '../server/reports/index.ts';
 import { systemClock } from '../server/shared/clock.ts';
 import { createDb } from '../server/shared/db.ts';
 import { checkLedger } from '../server/transactions/index.ts';
-import { createBenchDatabase, startServer, summarize } from './lib.ts';
+import { createBenchDatabase, seedDailyTotals, startServer, summarize } from './lib.ts';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const N = Number(args[0] ?? 100_000);
@@ -28,7 +28,8 @@ const CSV_USERS = 10;
 
 const bench = await createBenchDatabase();
 // 10 users × 2 CSVs at once: raise the instance-wide download slots (default 4) for the memory stage.
-const server = await startServer(bench.url, { DOWNLOADS_MAX: '32' });
+// BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server process.
+const server = await startServer(bench.url, { DOWNLOADS_MAX: '32' }, process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []);
 const knex = createDb(bench.url, 4);
 const client = new pg.Client({ connectionString: bench.url });
 await client.connect();
@@ -119,6 +120,7 @@ async function seed(user: { id: string; token: string }, n: number): Promise<num
     `UPDATE accounts a SET balance = a.opening_balance + coalesce((SELECT sum(amount) FROM entries e WHERE e.account_id = a.id), 0) WHERE a.user_id = $1`,
     [user.id],
   );
+  await seedDailyTotals(client, user.id);
   await client.query('COMMIT');
   return performance.now() - t0;
 }

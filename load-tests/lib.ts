@@ -111,8 +111,33 @@ export function summarize(values: number[]): { n: number; p50: number; p95: numb
 }
 
 /**
+ * For benches that seed transactions with bulk SQL: writes the ledger's daily totals for `userId`
+ * as the write path would have (server/transactions/daily-totals.ts), so `checkLedger` passes and
+ * the reports read what they would in production.
+ */
+export async function seedDailyTotals(client: pg.ClientBase, userId: string): Promise<void> {
+  await client.query(
+    `INSERT INTO ledger_daily_accounts (user_id, account_id, date, amount, entries)
+     SELECT t.user_id, l.account_id, t.date, sum(l.amount), count(*)
+       FROM transactions t
+       CROSS JOIN LATERAL (VALUES (t.account_id, CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END), (t.to_account_id, t.to_amount)) AS l(account_id, amount)
+      WHERE t.user_id = $1 AND l.account_id IS NOT NULL
+      GROUP BY t.user_id, l.account_id, t.date`,
+    [userId],
+  );
+  await client.query(
+    `INSERT INTO ledger_daily_categories (user_id, type, category_id, currency, date, amount, transactions)
+     SELECT user_id, type, category_id, currency, date, sum(amount), count(*)
+       FROM transactions WHERE user_id = $1 AND type <> 'transfer'
+      GROUP BY user_id, type, category_id, currency, date`,
+    [userId],
+  );
+}
+
+/**
  * Seeds `n` transactions of one user on one USD account in SQL, as the ledger writes them (one
- * entry and one version row each; the account's balance brought in line), in one transaction.
+ * entry and one version row each; the account's balance and the daily totals brought in line), in
+ * one transaction.
  */
 export async function seedLedgerRows(databaseUrl: string, userId: string, accountId: string, n: number): Promise<void> {
   const c = new pg.Client({ connectionString: databaseUrl });
@@ -136,6 +161,7 @@ export async function seedLedgerRows(databaseUrl: string, userId: string, accoun
       [userId],
     );
     await c.query(`UPDATE accounts SET balance = opening_balance + (SELECT coalesce(sum(amount), 0) FROM entries WHERE account_id = $1) WHERE id = $1`, [accountId]);
+    await seedDailyTotals(c, userId);
     await c.query('COMMIT');
   } finally {
     await c.end();

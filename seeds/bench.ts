@@ -219,6 +219,22 @@ export const DERIVED: { table: string; sql: string }[] = [
            WHERE s.account_id = a.id`,
   },
   {
+    table: 'ledger_daily_accounts',
+    sql: `INSERT INTO ledger_daily_accounts (user_id, account_id, date, amount, entries)
+          SELECT t.user_id, l.account_id, t.date, sum(l.amount), count(*)
+            FROM seed_new_transactions t
+            CROSS JOIN LATERAL (VALUES (t.account_id, CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END), (t.to_account_id, t.to_amount)) AS l(account_id, amount)
+           WHERE l.account_id IS NOT NULL
+           GROUP BY t.user_id, l.account_id, t.date`,
+  },
+  {
+    table: 'ledger_daily_categories',
+    sql: `INSERT INTO ledger_daily_categories (user_id, type, category_id, currency, date, amount, transactions)
+          SELECT user_id, type, category_id, currency, date, sum(amount), count(*)
+            FROM seed_new_transactions WHERE type <> 'transfer'
+           GROUP BY user_id, type, category_id, currency, date`,
+  },
+  {
     table: 'budget_totals',
     sql: `INSERT INTO budget_totals (budget_id, period_start, currency, total)
           SELECT b.id, date_trunc('month', t.date)::date, t.currency, sum(t.amount)

@@ -4,7 +4,8 @@ import { describeError, EXIT_FINDING, EXIT_OPERATOR, withDatabase } from './db.j
 
 /**
  * `npm run ledger:verify`: proves every stored account balance equals its opening balance plus the
- * sum of its entries, every transaction's entries match its header, and every budget's running
+ * sum of its entries, every transaction's entries match its header, the reports' daily totals
+ * equal the transactions they sum, and every budget's running
  * totals equal a recomputation from the ledger, on one consistent snapshot.
  * Prints the result as JSON; exits 1 when anything disagrees, 2 when it could not check (so 1 always
  * means "mismatch"). Uses DATABASE_URL, or the embedded PostgreSQL under DATA_DIR when unset (the
@@ -25,7 +26,7 @@ try {
   console.log(JSON.stringify(result, null, 2));
   if (!result.ok) {
     console.error(
-      `ledger:verify: ${result.balanceMismatches.length} balance, ${result.entryMismatches.length} entry and ${budgets.mismatches.length} budget-total mismatches`,
+      `ledger:verify: ${result.balanceMismatches.length} balance, ${result.entryMismatches.length} entry, ${result.dailyTotalMismatches.length} daily-total and ${budgets.mismatches.length} budget-total mismatches`,
     );
     exitCode = EXIT_FINDING;
   } else {

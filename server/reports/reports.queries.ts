@@ -2,19 +2,22 @@ import type { Knex } from 'knex';
 import { sqlRows } from '../shared/db.js';
 
 /**
- * The reports' read model: the only file of this feature that reads the ledger's tables
- * (`transactions`, `accounts`, `categories`, owned by the ledger features).
+ * The reports' read model: the only file of this feature that reads the ledger's tables (the
+ * daily totals, `accounts`, `categories`, owned by the ledger features).
  *
  * Why SQL here instead of the owners' exported functions: a report aggregates up to 10 years of a
- * user's ledger (100,000+ rows) into a few dozen numbers. Done through per-row service calls it
- * would move every row into Node and take seconds; done here it is one read-only statement per
+ * user's ledger (100,000+ transactions) into a few dozen numbers. Done through per-row service calls
+ * it would move every row into Node and take seconds; done here it is one read-only statement per
  * report, summed exactly in NUMERIC by PostgreSQL, within the 50 ms budget. Nothing here writes.
- * What this file relies on (kept true by the ledger's constraints, see the migrations):
- * - a transaction's `currency` is its account's, `to_currency` the receiving account's;
- * - the header says everything the entries do: income +amount, expense −amount, transfer
- *   −amount on `account_id` and +to_amount on `to_account_id` (ledger:verify proves it), so the
- *   daily deltas come from one scan of `transactions` (both legs through LATERAL VALUES),
- *   without joining `entries`, which carry no date;
+ * What this file relies on (kept true by the ledger, see server/transactions/daily-totals.ts):
+ * - `ledger_daily_accounts` holds, per account and day, the sum of its entries (income +amount,
+ *   expense −amount, transfer −amount / +to_amount) — net worth reads ~9,000 such rows where it
+ *   read 120,000 transaction legs;
+ * - `ledger_daily_categories` holds, per type (income / expense), category, currency and day, the
+ *   sum of the header amounts — the monthly and category reports read it. Both are written in the
+ *   ledger's own write transaction and checked against the transactions by ledger:verify;
+ * - a transaction's `currency` is its account's, so conversion stays per (currency, day) as before:
+ *   the same sums, converted at the same day's rate, give the same exact NUMERIC results;
  * - `date` is a calendar date in the user's time zone; `accounts.created_at` is an instant, which
  *   the service turns into the user's local day with luxon (not PostgreSQL's time zone names).
  *
@@ -68,8 +71,8 @@ export function monthlyStatement(q: Q, p: { userId: string; target: string; firs
     `WITH r AS (?),
      t AS (
        SELECT currency, date, type, sum(amount) AS amount
-         FROM transactions
-        WHERE user_id = ? AND type <> 'transfer' AND date BETWEEN ?::date AND ?::date
+         FROM ledger_daily_categories
+        WHERE user_id = ? AND type IN ('income', 'expense') AND date BETWEEN ?::date AND ?::date
         GROUP BY currency, date, type
      ),
      c AS (
@@ -101,10 +104,9 @@ export function categoriesStatement(q: Q, p: { userId: string; target: string; t
     q,
     `WITH r AS (?),
      t AS (
-       SELECT category_id, currency, date, sum(amount) AS amount
-         FROM transactions
+       SELECT category_id, currency, date, amount
+         FROM ledger_daily_categories
         WHERE user_id = ? AND type = ? AND date BETWEEN ?::date AND ?::date
-        GROUP BY category_id, currency, date
      ),
      c AS (
        SELECT t.category_id, t.currency, t.date, CASE WHEN t.currency = ? THEN t.amount ELSE t.amount * r.num / r.den END AS value
@@ -151,11 +153,7 @@ export function netWorthStatement(
         WHERE a.user_id = ?
      ),
      mv AS (
-       SELECT l.account_id, t.date, sum(l.amount) AS amount
-         FROM transactions t
-         CROSS JOIN LATERAL (VALUES (t.account_id, CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END), (t.to_account_id, t.to_amount)) AS l(account_id, amount)
-        WHERE t.user_id = ? AND t.date <= ?::date AND l.account_id IS NOT NULL
-        GROUP BY l.account_id, t.date
+       SELECT account_id, date, amount FROM ledger_daily_accounts WHERE user_id = ? AND date <= ?::date
      ),
      b AS (
        SELECT account_id, greatest(${stepEnd.replace('%', 'date')}, ${stepEnd.replace('%', '?::date')}) AS date,

@@ -22,6 +22,8 @@ export function registerTransactions(ctx: FeatureContext, deps: { ledger: Transa
   // GDPR erase: the user's whole ledger goes (children before parents). The rows also cascade
   // from users(id); this hook covers an erase that keeps an anonymised user row.
   ctx.hooks.userErased.push(async (trx, userId) => {
+    await trx('ledger_daily_accounts').where({ user_id: userId }).del();
+    await trx('ledger_daily_categories').where({ user_id: userId }).del();
     await trx('transactions').where({ user_id: userId }).del();
     await trx('transaction_versions').where({ user_id: userId }).del();
     await trx('idempotency_keys').where({ user_id: userId }).del();

@@ -9,12 +9,20 @@ export interface LedgerCheckResult {
   balanceMismatches: { accountId: string; userId: string; currency: string; stored: string; expected: string }[];
   /** Transactions whose entries are not exactly what the header says (income +amount, expense −amount, transfer −amount / +toAmount). */
   entryMismatches: { transactionId: string; accountId: string | null; expected: string | null; actual: string | null }[];
+  /**
+   * Rows of the daily totals the reports read (`ledger_daily_accounts`: key = account|day, sum of
+   * entries / count; `ledger_daily_categories`: key = type|category|currency|day, sum / count) that
+   * differ from a recomputation from the transactions — missing, extra or wrong. `expected` and
+   * `actual` are `sum/count`, null when the row should not exist or does not.
+   */
+  dailyTotalMismatches: { table: 'ledger_daily_accounts' | 'ledger_daily_categories'; userId: string; key: string; expected: string | null; actual: string | null }[];
 }
 
 /**
  * Proves the ledger's two invariants on one consistent snapshot (REPEATABLE READ, read-only):
  * every stored balance equals its opening balance plus the sum of its entries, and every
- * transaction's entries match its header (so a transfer's legs are the two amounts it names).
+ * transaction's entries match its header (so a transfer's legs are the two amounts it names) — and
+ * the daily totals the reports read equal the transactions they sum, row for row.
  * Used by `npm run ledger:verify` and by the tests. Reports at most `limit` of each kind.
  */
 export async function checkLedger(db: Knex, opts: { userId?: string; limit?: number } = {}): Promise<LedgerCheckResult> {
@@ -49,6 +57,39 @@ export async function checkLedger(db: Knex, opts: { userId?: string; limit?: num
           LIMIT ?`,
         [...userArgs, ...userArgs, ...userArgs, limit],
       );
+      const daily = await sqlRows<{ table: 'ledger_daily_accounts' | 'ledger_daily_categories'; user_id: string; key: string; expected: string | null; actual: string | null }>(
+        trx,
+        `WITH xa AS (
+           SELECT t.user_id, l.account_id, t.date, sum(l.amount) AS amount, count(*)::int AS n
+             FROM transactions t
+             CROSS JOIN LATERAL (VALUES (t.account_id, CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END), (t.to_account_id, t.to_amount)) AS l(account_id, amount)
+            WHERE l.account_id IS NOT NULL ${tFilter ? 'AND t.user_id = ?' : ''}
+            GROUP BY t.user_id, l.account_id, t.date
+         ), da AS (
+           SELECT user_id, account_id, date, amount, entries AS n FROM ledger_daily_accounts ${tFilter}
+         ), xc AS (
+           SELECT user_id, type, category_id, currency, date, sum(amount) AS amount, count(*)::int AS n
+             FROM transactions WHERE type <> 'transfer' ${tFilter ? 'AND user_id = ?' : ''}
+            GROUP BY user_id, type, category_id, currency, date
+         ), dc AS (
+           SELECT user_id, type, category_id, currency, date, amount, transactions AS n FROM ledger_daily_categories ${tFilter}
+         )
+         (SELECT 'ledger_daily_accounts' AS table, coalesce(x.user_id, d.user_id) AS user_id,
+                 concat_ws('|', coalesce(x.account_id, d.account_id), coalesce(x.date, d.date)) AS key,
+                 x.amount || '/' || x.n AS expected, d.amount || '/' || d.n AS actual
+            FROM xa x FULL JOIN da d ON d.user_id = x.user_id AND d.account_id = x.account_id AND d.date = x.date
+           WHERE x.amount IS DISTINCT FROM d.amount OR x.n IS DISTINCT FROM d.n
+           LIMIT ?)
+         UNION ALL
+         (SELECT 'ledger_daily_categories', coalesce(x.user_id, d.user_id),
+                 concat_ws('|', coalesce(x.type, d.type), coalesce(coalesce(x.category_id, d.category_id)::text, ''), coalesce(x.currency, d.currency), coalesce(x.date, d.date)),
+                 x.amount || '/' || x.n, d.amount || '/' || d.n
+            FROM xc x FULL JOIN dc d ON d.user_id = x.user_id AND d.type = x.type AND d.category_id IS NOT DISTINCT FROM x.category_id
+                                     AND d.currency = x.currency AND d.date = x.date
+           WHERE x.amount IS DISTINCT FROM d.amount OR x.n IS DISTINCT FROM d.n
+           LIMIT ?)`,
+        [...userArgs, ...userArgs, ...userArgs, ...userArgs, limit, limit],
+      );
       const counts = await sqlRows<{ accounts: string; transactions: string }>(
         trx,
         `SELECT (SELECT count(*) FROM accounts a WHERE true ${userFilter}) AS accounts, (SELECT count(*) FROM transactions ${tFilter}) AS transactions`,
@@ -67,12 +108,14 @@ export async function checkLedger(db: Knex, opts: { userId?: string; limit?: num
         expected: r.expected,
         actual: r.actual,
       }));
+      const dailyTotalMismatches = daily.map((r) => ({ table: r.table, userId: r.user_id, key: r.key, expected: r.expected, actual: r.actual }));
       return {
-        ok: balanceMismatches.length === 0 && entryMismatches.length === 0,
+        ok: balanceMismatches.length === 0 && entryMismatches.length === 0 && dailyTotalMismatches.length === 0,
         accountsChecked: Number(counts[0].accounts),
         transactionsChecked: Number(counts[0].transactions),
         balanceMismatches,
         entryMismatches,
+        dailyTotalMismatches,
       };
     },
     { isolationLevel: 'repeatable read', readOnly: true },

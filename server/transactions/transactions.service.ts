@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { lockAccounts, adjustBalance, type Account } from '../accounts/index.js';
 import type { AuditService } from '../audit/index.js';
-import { categoryKindForWrite } from '../categories/index.js';
+import { categoryKindForWrite, lockCategory } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, isDateString, isUuid, keysetPage, type KeysetPage } from '../shared/cursor.js';
 import { insertColumns, sqlRows, type Db } from '../shared/db.js';
@@ -11,6 +11,7 @@ import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
 import type { AnyEvent, Outbox } from '../shared/outbox.js';
 import type { WriteContext } from '../shared/write-context.js';
+import { moveDailyTotals } from './daily-totals.js';
 import { Entry, Transaction, TransactionVersion, type TransactionType, type VersionAction } from './transactions.model.js';
 import type { ListTransactionsQuery, TransactionInput, TransactionView } from './transactions.schemas.js';
 
@@ -240,10 +241,11 @@ export async function netChangeByAccount(q: Knex | Knex.Transaction, userId: str
 /**
  * The ledger's write path. Every change to a transaction happens here, in the caller's database
  * transaction and in this order (the lock order every writer follows, so writers never deadlock):
- * transaction row → accounts in id order → category → listeners' rows (budgets in id order, then
- * goals in id order) → audit chain → event counter.
- * It writes header + entries, moves the stored balances by exactly the entries' difference, and
- * records the version, the audit entry and the events — all or nothing.
+ * transaction row → accounts in id order → category → daily totals (key order) → listeners' rows
+ * (budgets in id order, then goals in id order) → audit chain → event counter.
+ * It writes header + entries, moves the stored balances by exactly the entries' difference and the
+ * daily totals the reports read by exactly the transaction's (daily-totals.ts), and records the
+ * version, the audit entry and the events — all or nothing.
  */
 export function createTransactionService({ db, clock, audit, outbox, onPosted = [] }: TransactionServiceDeps) {
   const sideOf = (h: Resolved['header'], postings: readonly Posting[]): LedgerSide => ({
@@ -325,7 +327,9 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
       .returning('*');
     await insertPostings(trx, wc.userId, row.id, postings);
     const balances = await applyBalances(trx, deltas([], postings));
-    const extra = await notify(trx, { userId: wc.userId, transactionId: row.id, action: 'create', before: null, after: sideOf(header, postings), balances });
+    const after = sideOf(header, postings);
+    await moveDailyTotals(trx, wc.userId, [{ side: after, sign: 1 }]);
+    const extra = await notify(trx, { userId: wc.userId, transactionId: row.id, action: 'create', before: null, after, balances });
     const view = toTransactionView(row);
     await record(trx, wc, row.id, 'create', null, view, balances, extra);
     return view;
@@ -369,6 +373,11 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     await insertColumns(trx, 'transactions', TRANSACTION_COLUMNS, rows.flat());
     await insertColumns(trx, 'entries', ENTRY_COLUMNS, entries);
     const balances = await applyBalances(trx, deltas([], total));
+    await moveDailyTotals(
+      trx,
+      wc.userId,
+      sides.map(({ side }) => ({ side, sign: 1 as const })),
+    );
     // Budgets' totals and alerts, goals' progress: the listeners see every transaction of the batch at once.
     const extra = await notify(
       trx,
@@ -408,12 +417,14 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
 
   /**
    * Files a category's transactions as uncategorised (before the category is deleted), with a
-   * version and an event for each. Locks the transaction rows first — the same order as PUT
-   * (transaction row → category) — so it cannot deadlock with an update. Returns their ids.
+   * version and an event for each. Locks the transaction rows first, then the category FOR UPDATE,
+   * then the daily totals — the same order as PUT (transaction row → category → daily totals) and
+   * create (category KEY SHARE → daily totals) — so it cannot deadlock with either. Returns their ids.
    */
   async function uncategoriseInTrx(trx: Knex.Transaction, wc: WriteContext, categoryId: string): Promise<string[]> {
     const rows = await Transaction.query(trx).where({ user_id: wc.userId, category_id: categoryId }).orderBy('id').forUpdate();
     if (rows.length === 0) return [];
+    await lockCategory(trx, wc.userId, categoryId);
     const now = clock.now();
     const updated = await Transaction.query(trx)
       .patch({ category_id: null, updated_at: now } as Partial<Transaction>)
@@ -421,6 +432,15 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
       .where('user_id', wc.userId)
       .returning('*');
     const byId = new Map(updated.map((u) => [u.id, u]));
+    // The entries do not move: only the category totals do (from the category to uncategorised).
+    await moveDailyTotals(
+      trx,
+      wc.userId,
+      rows.flatMap((r) => [
+        { side: sideOf(r, []), sign: -1 as const },
+        { side: sideOf({ ...r, category_id: null }, []), sign: 1 as const },
+      ]),
+    );
     const versions = await sqlRows<{ transaction_id: string; v: number }>(
       trx,
       `SELECT transaction_id, max(version) AS v FROM transaction_versions WHERE transaction_id = ANY(?::uuid[]) GROUP BY transaction_id`,
@@ -482,14 +502,12 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
         await Entry.query(trx).delete().where({ transaction_id: id });
         await insertPostings(trx, wc.userId, id, postings);
         const balances = await applyBalances(trx, deltas(postingsOf(oldEntries), postings));
-        const extra = await notify(trx, {
-          userId: wc.userId,
-          transactionId: id,
-          action: 'update',
-          before: sideOf(existing, postingsOf(oldEntries)),
-          after: sideOf(header, postings),
-          balances,
-        });
+        const sides = { before: sideOf(existing, postingsOf(oldEntries)), after: sideOf(header, postings) };
+        await moveDailyTotals(trx, wc.userId, [
+          { side: sides.before, sign: -1 },
+          { side: sides.after, sign: 1 },
+        ]);
+        const extra = await notify(trx, { userId: wc.userId, transactionId: id, action: 'update', ...sides, balances });
         const before = toTransactionView(existing);
         const after = toTransactionView(row);
         await record(trx, wc, id, 'update', before, after, balances, extra);
@@ -508,7 +526,9 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
         }
         await Transaction.query(trx).delete().where({ id, user_id: wc.userId });
         const balances = await applyBalances(trx, deltas(postingsOf(oldEntries), []));
-        const extra = await notify(trx, { userId: wc.userId, transactionId: id, action: 'delete', before: sideOf(existing, postingsOf(oldEntries)), after: null, balances });
+        const before = sideOf(existing, postingsOf(oldEntries));
+        await moveDailyTotals(trx, wc.userId, [{ side: before, sign: -1 }]);
+        const extra = await notify(trx, { userId: wc.userId, transactionId: id, action: 'delete', before, after: null, balances });
         await record(trx, wc, id, 'delete', toTransactionView(existing), null, balances, extra);
       });
     },

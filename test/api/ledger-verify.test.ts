@@ -99,6 +99,34 @@ describe('ledger verification (npm run ledger:verify and checkLedger)', () => {
     expect((await checkLedger(t.db, { userId: u.id })).ok).toBe(true);
   });
 
+  it('names daily totals (what the reports read) that drifted from the transactions, and the command exits non-zero', async () => {
+    const income = await t.db('transactions').where({ user_id: u.id, type: 'income' }).first();
+    const key = { user_id: u.id, account_id: a.id, date: income.date };
+    const cat = { user_id: u.id, type: 'income', currency: 'USD', date: income.date };
+    const [accountRow] = await t.db('ledger_daily_accounts').where(key);
+    const [categoryRow] = await t.db('ledger_daily_categories').where(cat);
+    // The account-day total is off by a cent; the category-day total is missing altogether.
+    await t.db('ledger_daily_accounts').where(key).update({ amount: t.db.raw('amount + 0.01') });
+    await t.db('ledger_daily_categories').where(cat).del();
+    try {
+      const check = await checkLedger(t.db, { userId: u.id });
+      expect(check.ok).toBe(false);
+      expect(check.balanceMismatches).toEqual([]);
+      expect(check.entryMismatches).toEqual([]);
+      expect(check.dailyTotalMismatches).toEqual([
+        { table: 'ledger_daily_accounts', userId: u.id, key: `${a.id}|${income.date}`, expected: '3.0000/2', actual: '3.0100/2' },
+        { table: 'ledger_daily_categories', userId: u.id, key: `income||USD|${income.date}`, expected: '5.0000/1', actual: null },
+      ]);
+      const cli = await verifyCli(u.id);
+      expect(cli.code).toBe(1);
+      expect(cli.out).toMatchObject({ ok: false, dailyTotalMismatches: [expect.objectContaining({ table: 'ledger_daily_accounts' }), expect.objectContaining({ table: 'ledger_daily_categories' })] });
+    } finally {
+      await t.db('ledger_daily_accounts').where(key).update({ amount: accountRow.amount });
+      await t.db('ledger_daily_categories').insert(categoryRow);
+    }
+    expect((await checkLedger(t.db, { userId: u.id })).ok).toBe(true);
+  }, 30_000);
+
   it('has the database refuse postings that break the invariants', async () => {
     const x = await t.db('transactions').where({ user_id: u.id, type: 'income' }).first();
     const other = await registerAndLogin(t);
@@ -115,12 +143,12 @@ describe('ledger verification (npm run ledger:verify and checkLedger)', () => {
   it('erases a user’s whole ledger, through the userErased hooks and through deleting the user row', async () => {
     const counts = async (userId: string) => {
       const out: Record<string, number> = {};
-      for (const table of ['accounts', 'categories', 'transactions', 'entries', 'transaction_versions', 'idempotency_keys']) {
+      for (const table of ['accounts', 'categories', 'transactions', 'entries', 'transaction_versions', 'idempotency_keys', 'ledger_daily_accounts', 'ledger_daily_categories']) {
         out[table] = Number((await t.db(table).where({ user_id: userId }).count<{ count: string }[]>('* as count'))[0].count);
       }
       return out;
     };
-    const empty = { accounts: 0, categories: 0, transactions: 0, entries: 0, transaction_versions: 0, idempotency_keys: 0 };
+    const empty = { accounts: 0, categories: 0, transactions: 0, entries: 0, transaction_versions: 0, idempotency_keys: 0, ledger_daily_accounts: 0, ledger_daily_categories: 0 };
     for (const via of ['hooks', 'row'] as const) {
       const v = await registerAndLogin(t);
       const x = await createAccount(t, v, { openingBalance: '5.00' });
