@@ -3,7 +3,7 @@ import type { AuditService } from '../audit/index.js';
 import type { WriteContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, keysetPage, type KeysetPage } from '../shared/cursor.js';
-import type { Db } from '../shared/db.js';
+import { updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { Category, type CategoryKind } from './categories.model.js';
 import type { CategoryView, CreateCategoryInput, PatchCategoryInput } from './categories.schemas.js';
@@ -124,7 +124,7 @@ export function createCategoryService({ db, clock, audit, uncategorise }: Catego
           }
           if (Object.keys(changes).length === 0) return before;
           changes.updated_at = clock.now();
-          const row = (await Category.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first()) as unknown as Category;
+          const row = await updatedRow(Category.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first(), `category ${id}`);
           const after = toCategoryView(row);
           await audit.recordWrite(trx, write, { action: 'category.update', entityType: 'category', entityId: id, before, after });
           return after;

@@ -53,7 +53,7 @@ interface CallerInput {
 /** What a handler receives: the caller and its WriteContext exist exactly on `user`/`admin` routes. */
 export type RouteInput<P, Q, B, A extends Access = Access> = BaseInput<P, Q, B> & (A extends 'public' ? Partial<Record<keyof CallerInput, never>> : CallerInput);
 
-export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType, A extends Access = Access> {
+export interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B extends ZodType, A extends Access = Access> {
   method: Method;
   /** Express path, e.g. `/accounts/:id`. */
   path: string;
@@ -118,7 +118,7 @@ export interface RegisteredRoute {
 }
 
 export interface RouteRegistry {
-  add<P extends ZodType = z.ZodObject, Q extends ZodType = z.ZodObject, B extends ZodType = z.ZodUnknown, A extends Access = Access>(spec: RouteSpec<P, Q, B, A>): void;
+  add<P extends z.ZodObject = z.ZodObject, Q extends z.ZodObject = z.ZodObject, B extends ZodType = z.ZodUnknown, A extends Access = Access>(spec: RouteSpec<P, Q, B, A>): void;
   router: Router;
   openapi: OpenAPIRegistry;
   routes: RegisteredRoute[];
@@ -158,7 +158,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
   const routes: RegisteredRoute[] = [];
   openapi.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
-  function add<P extends ZodType, Q extends ZodType, B extends ZodType, A extends Access>(spec: RouteSpec<P, Q, B, A>): void {
+  function add<P extends z.ZodObject, Q extends z.ZodObject, B extends ZodType, A extends Access>(spec: RouteSpec<P, Q, B, A>): void {
     if (!ACCESS_LEVELS.includes(spec.access)) {
       throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} does not declare who may call it (public, user or admin)`);
     }
@@ -229,8 +229,8 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
       description: `Access: ${spec.access}.`,
       security: spec.access === 'public' ? [] : [{ bearer: [] }],
       request: {
-        ...(spec.params ? { params: spec.params as unknown as z.ZodObject } : {}),
-        ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
+        ...(spec.params ? { params: spec.params } : {}),
+        ...(spec.query ? { query: spec.query } : {}),
         ...(spec.headers || spec.idempotent ? { headers: spec.idempotent ? idempotencyHeaders.extend(spec.headers?.shape ?? {}) : spec.headers } : {}),
         ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}),
       },
