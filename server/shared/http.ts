@@ -86,12 +86,24 @@ export interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B exten
   middleware?: RequestHandler[];
   /**
    * Handles a validated request. A returned value is sent as JSON with `status`; undefined sends
-   * `status` with no body — unless the handler streamed the response itself (downloads only).
+   * `status` with no body; a `reply(status, body)` sends another declared status — unless the
+   * handler streamed the response itself (downloads only).
    */
   handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>) => unknown; // a value or a promise of one
   /** The success status: 200 by default, 204 for handlers that return nothing. */
   status?: number;
 }
+
+/** A handler's answer with a status other than the route's success status (declared in its `responses`). */
+export class Reply {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
+/** Answers `status` with a JSON `body`, e.g. readiness's 503 `{ status: 'unavailable' }` (errors are thrown AppErrors instead). */
+export const reply = (status: number, body: unknown): Reply => new Reply(status, body);
 
 export const problemSchema = z
   .object({
@@ -197,8 +209,12 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
       };
       // Authentication above guarantees `user` on every non-public route, as RouteInput<…, A> says.
       const result = await spec.handler(input as RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>);
-      if (result !== undefined && !res.headersSent) res.status(spec.status ?? 200).json(result);
-      else if (!res.headersSent) res.status(spec.status ?? 204).end();
+      if (res.headersSent) return;
+      if (result instanceof Reply) {
+        if (!(result.status in spec.responses)) throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} replied ${result.status}, which it does not declare`);
+        res.status(result.status).json(result.body);
+      } else if (result !== undefined) res.status(spec.status ?? 200).json(result);
+      else res.status(spec.status ?? 204).end();
     });
     router[spec.method](spec.path, ...chain);
     routes.push({ method: spec.method, path: spec.path, access: spec.access, cacheable: spec.cacheable === true, hasBody: spec.body !== undefined, operationId, tags: spec.tags });
