@@ -1,4 +1,5 @@
 import { createAuditService } from '../../server/audit/index.js';
+import { systemActor } from '../../server/shared/write-context.js';
 import { changeRole } from '../../server/users/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { panel, panelSignIn, registerAdmin } from '../helpers/admin.js';
@@ -22,7 +23,7 @@ const REFUSED = 'The email, password or code is not correct, or this account may
 
 const STEP = 30_000;
 const audit = () => createAuditService({ clock: t.clock });
-const setRole = (email: string, role: 'user' | 'admin') => changeRole(t.db, audit(), t.clock, { email, role, actorId: null, via: 'test' });
+const setRole = (email: string, role: 'user' | 'admin') => changeRole(t.db, audit(), t.clock, { email, role, via: 'test' }, systemActor());
 
 async function signedInAdmin(): Promise<TestUser & { cookie: string }> {
   const a = await registerAdmin(t);
