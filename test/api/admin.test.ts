@@ -1,21 +1,11 @@
 import { createAuditService } from '../../server/audit/index.js';
 import { systemActor } from '../../server/shared/write-context.js';
 import { changeRole } from '../../server/users/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestAppWithSmtp } from '../helpers/app.js';
 import { panel, panelSignIn, registerAdmin } from '../helpers/admin.js';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { registerAndLogin, totpCode, uniqueEmail, type TestUser } from '../helpers/users.js';
 
-let t: TestApp;
-let smtp: TestSmtp;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  t = await startTestApp({ SMTP_URL: smtp.url });
-}, 120_000);
-afterAll(async () => {
-  await t.stop();
-  await smtp.stop();
-});
+const { t, smtp } = useTestAppWithSmtp({}, { startTimeoutMs: 120_000 });
 
 /** Every key the Users resource may put in a record; anything else (a hash, a secret, a token) fails the test. */
 const USER_KEYS = ['id', 'email', 'name', 'role', 'disabled', 'two_factor', 'created_at', 'last_login_at'].sort();
