@@ -7,7 +7,7 @@
 import type { ActionContext, ActionRequest, ActionResponse, After, BaseRecord, RecordActionResponse } from 'adminjs';
 import type { Response } from 'express';
 import type { AuditService } from '../server/audit/index.js';
-import type { AuditContext } from '../server/shared/write-context.js';
+import { writeOn, type AuditContext, type WriteContext } from '../server/shared/write-context.js';
 import type { AuthServices } from '../server/auth/index.js';
 import type { Clock } from '../server/shared/clock.js';
 import type { Db } from '../server/shared/db.js';
@@ -24,12 +24,6 @@ export interface TargetUser {
   disabled: boolean;
   two_factor: boolean;
   erased: boolean;
-}
-
-/** The signed-in admin and the request facts every audit entry carries. */
-export interface Actor {
-  id: string;
-  rc: AuditContext;
 }
 
 export interface UserActionDeps {
@@ -49,8 +43,11 @@ export interface UserAction {
   icon: string;
   /** Offered for this user? (e.g. "enable" only for a disabled one; never for an erased one) */
   offered(user: TargetUser, admin: { id: string }): boolean;
-  /** Does it, audited with the admin as actor; returns the message shown. AppErrors are shown as refusals. */
-  run(deps: UserActionDeps, user: TargetUser, actor: Actor): Promise<string>;
+  /**
+   * Does it, audited with the admin as actor (`admin`: the signed-in admin's own WriteContext, from
+   * this request); returns the message shown. AppErrors are shown as refusals.
+   */
+  run(deps: UserActionDeps, user: TargetUser, admin: WriteContext): Promise<string>;
 }
 
 export const USER_ACTIONS: UserAction[] = [
@@ -61,9 +58,9 @@ export const USER_ACTIONS: UserAction[] = [
     variant: 'danger',
     icon: 'Slash',
     offered: (u, admin) => !u.disabled && u.id !== admin.id,
-    async run({ auth }, u, actor) {
-      if (u.id === actor.id) throw new ConflictError('You cannot disable your own account.', 'self_disable');
-      await auth.tokens.setDisabled({ userId: u.id, actorId: actor.id, audit: actor.rc }, true);
+    async run({ auth }, u, admin) {
+      if (u.id === admin.userId) throw new ConflictError('You cannot disable your own account.', 'self_disable');
+      await auth.tokens.setDisabled(writeOn(admin, u.id), true);
       return `${u.email} is disabled; their logins were revoked.`;
     },
   },
@@ -74,8 +71,8 @@ export const USER_ACTIONS: UserAction[] = [
     variant: 'primary',
     icon: 'CheckCircle',
     offered: (u) => u.disabled,
-    async run({ auth }, u, actor) {
-      await auth.tokens.setDisabled({ userId: u.id, actorId: actor.id, audit: actor.rc }, false);
+    async run({ auth }, u, admin) {
+      await auth.tokens.setDisabled(writeOn(admin, u.id), false);
       return `${u.email} is enabled.`;
     },
   },
@@ -86,8 +83,8 @@ export const USER_ACTIONS: UserAction[] = [
     variant: 'danger',
     icon: 'Shield',
     offered: (u) => u.role !== 'admin',
-    async run({ db, audit, clock }, u, actor) {
-      await changeRole(db, audit, clock, { email: u.email, role: 'admin', actorId: actor.id, via: 'admin', rc: actor.rc });
+    async run({ db, audit, clock }, u, admin) {
+      await changeRole(db, audit, clock, { email: u.email, role: 'admin', via: 'admin' }, admin);
       return `${u.email} is now an admin.`;
     },
   },
@@ -98,8 +95,8 @@ export const USER_ACTIONS: UserAction[] = [
     variant: 'danger',
     icon: 'User',
     offered: (u) => u.role === 'admin',
-    async run({ db, audit, clock }, u, actor) {
-      await changeRole(db, audit, clock, { email: u.email, role: 'user', actorId: actor.id, via: 'admin', keepAnAdmin: true, rc: actor.rc });
+    async run({ db, audit, clock }, u, admin) {
+      await changeRole(db, audit, clock, { email: u.email, role: 'user', via: 'admin', keepAnAdmin: true }, admin);
       return `${u.email} is now a user.`;
     },
   },
@@ -111,8 +108,8 @@ export const USER_ACTIONS: UserAction[] = [
     variant: 'danger',
     icon: 'Key',
     offered: (u) => u.two_factor,
-    async run({ auth }, u, actor) {
-      const cleared = await auth.twoFactor.clearTwoFactor(u.id, { userId: actor.id, actorId: actor.id, audit: actor.rc });
+    async run({ auth }, u, admin) {
+      const cleared = await auth.twoFactor.clearTwoFactor(u.id, admin);
       if (!cleared) throw new ConflictError(`Two-factor authentication is already off for ${u.email}.`, 'two_factor_off');
       return `Two-factor authentication is off for ${u.email}; they were mailed.`;
     },
@@ -125,9 +122,9 @@ export const USER_ACTIONS: UserAction[] = [
     variant: 'danger',
     icon: 'Trash2',
     offered: (u, admin) => u.id !== admin.id,
-    async run({ erase }, u, actor) {
-      if (u.id === actor.id) throw new ConflictError('Erase your own account from the app (DELETE /users/me), not from the panel.', 'self_erase');
-      await erase.eraseByAdmin(u.id, actor);
+    async run({ erase }, u, admin) {
+      if (u.id === admin.actorId) throw new ConflictError('Erase your own account from the app (DELETE /users/me), not from the panel.', 'self_erase');
+      await erase.eraseByAdmin(u.id, admin);
       return `The data of ${u.email} is erased; a tombstone without personal data remains.`;
     },
   },
@@ -158,7 +155,7 @@ export function toAdminAction(action: UserAction, deps: UserActionDeps) {
     let notice: ActionResponse['notice'];
     try {
       if (user.erased || !action.offered(user, admin)) throw new ConflictError(`"${action.label}" does not apply to ${user.email} now.`, 'not_applicable');
-      notice = { message: await action.run(deps, user, { id: admin.id, rc: rcOf(response) }), type: 'success' };
+      notice = { message: await action.run(deps, user, { userId: admin.id, actorId: admin.id, audit: rcOf(response) }), type: 'success' };
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       notice = { message: err.message, type: 'error' };

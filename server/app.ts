@@ -33,7 +33,7 @@ import { createMetrics, type Metrics } from './system/metrics.js';
 import { securityHeaders } from './system/security-headers.js';
 import { registerSystemRoutes } from './system/system.routes.js';
 import { mountDashboard } from './system/dashboard.js';
-import { createTransactionService, registerTransactions, type TransactionService } from './transactions/index.js';
+import { categoryHasTransactions, createTransactionService, registerTransactions, type TransactionService } from './transactions/index.js';
 import { createUsersService, registerUsers, type UsersService } from './users/index.js';
 import { createEraseService, registerGdpr, type EraseService } from './gdpr/index.js';
 import type { RealtimeComponents } from '../realtime/index.js';
@@ -155,7 +155,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     // Listeners in lock order: budget rows, then goal rows (see transactions.service.ts).
     const ledger = createTransactionService({ db, clock, audit, outbox, onPosted: [budgets.onPosted, goals.onPosted] });
     const accounts = createAccountService({ db, clock, audit, hasTransactions: ledger.accountHasTransactions, onRetired: [goals.onAccountRetired] });
-    const categories = createCategoryService({ db, clock, audit, uncategorise: ledger.uncategoriseInTrx });
+    const categories = createCategoryService({ db, clock, audit, uncategorise: ledger.uncategoriseInTrx, hasTransactions: categoryHasTransactions });
     const recurring = createRecurringService({
       db,
       clock,

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { AuditService } from '../audit/index.js';
 import type { Clock } from '../shared/clock.js';
 import { keysetPage, type KeysetPage, afterCreatedCursor } from '../shared/cursor.js';
-import { sqlRows, type Db } from '../shared/db.js';
+import { sqlRows, updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { formatAmount, type Decimal } from '../shared/money.js';
 import type { WriteContext } from '../shared/write-context.js';
@@ -120,7 +120,7 @@ export function createAccountService({ db, clock, audit, hasTransactions, onReti
         if (input.archived !== undefined) changes.archived = input.archived;
         if (Object.keys(changes).length === 0) return before;
         changes.updated_at = clock.now();
-        const row = (await Account.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first()) as unknown as Account;
+        const row = await updatedRow(Account.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first(), `account ${id}`);
         const after = toAccountView(row);
         if (after.archived && !before.archived) for (const l of onRetired) await l(trx, write.userId, id, 'archived');
         await audit.recordWrite(trx, write, { action: 'account.update', entityType: 'account', entityId: id, before, after });

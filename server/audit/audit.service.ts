@@ -127,9 +127,9 @@ export interface AuditService {
    * it describes. The chain is locked per user until commit, so call it in READ COMMITTED
    * transactions (the default) where each statement sees the latest committed chain head.
    */
-  record(trx: Knex.Transaction, entry: AuditEntry): Promise<AuditView>;
+  record(trx: Knex.Transaction, entry: AuditEntry): Promise<void>;
   /** `record` for a write: actor, owner and request facts come from the write's context. */
-  recordWrite(trx: Knex.Transaction, write: WriteContext, entry: WriteAuditEntry): Promise<AuditView>;
+  recordWrite(trx: Knex.Transaction, write: WriteContext, entry: WriteAuditEntry): Promise<void>;
   /**
    * `recordWrite` for many entries of one write at once (batch writers such as the recurring
    * sweep): chained in the given order, one lock, one head read, multi-row inserts.
@@ -141,100 +141,68 @@ export interface AuditService {
   redactUser(trx: Knex.Transaction, userId: string): Promise<number>;
 }
 
+/** The facts of one entry as its row stores them, before the chain fields are added. */
+type EntryFields = Pick<
+  AuditLog,
+  'user_id' | 'actor_id' | 'action' | 'entity_type' | 'entity_id' | 'before' | 'after' | 'ip' | 'user_agent' | 'request_id'
+>;
+
+function fieldsOf(entry: WriteAuditEntry, who: Pick<EntryFields, 'user_id' | 'actor_id' | 'ip' | 'user_agent' | 'request_id'>): EntryFields {
+  return {
+    ...who,
+    action: entry.action,
+    entity_type: entry.entityType ?? null,
+    entity_id: entry.entityId ?? null,
+    before: entry.before === undefined ? null : entry.before,
+    after: entry.after === undefined ? null : entry.after,
+  };
+}
+
 export function createAuditService({ clock }: { clock: Clock }): AuditService {
+  /**
+   * The one writer of the chain: locks `chain` until commit, reads its head (the newest anchor,
+   * written with every entry in the same transaction) and appends `entries` in order, each hashed
+   * over the previous one, with one anchor per entry. A multi-row INSERT takes seq values in row
+   * order, so the chain order is the seq order.
+   */
+  async function append(trx: Knex.Transaction, chain: string, entries: EntryFields[]): Promise<void> {
+    if (entries.length === 0) return;
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`audit:${chain}`]);
+    const head = await trx('audit_chain_anchors').where({ chain }).orderBy('length', 'desc').first<{ length: string; head_hash: string } | undefined>('length', 'head_hash');
+    let prev = head?.head_hash ?? null;
+    let length = BigInt(head?.length ?? '0');
+    const at = clock.now();
+    const rows = entries.map((fields) => {
+      const row = { id: randomUUID(), chain, at, ...fields, prev_hash: prev, pii_digest: piiDigest(fields.before, fields.after, fields.ip, fields.user_agent), hash: '' };
+      row.hash = entryHash(row);
+      prev = row.hash;
+      return { ...row, before: row.before === null ? null : JSON.stringify(row.before), after: row.after === null ? null : JSON.stringify(row.after) };
+    });
+    // One array parameter per column (insertColumns): rows keep their order, so seq follows the chain.
+    const inserted = await insertColumns<{ id: string; seq: string }>(trx, 'audit_logs', AUDIT_COLUMNS, rows, ['id', 'seq']);
+    const seqOf = new Map(inserted.map((r) => [r.id, r.seq]));
+    await insertColumns(
+      trx,
+      'audit_chain_anchors',
+      ANCHOR_COLUMNS,
+      rows.map((r) => ({ chain, length: String((length += 1n)), head_seq: seqOf.get(r.id), head_id: r.id, head_hash: r.hash, at })),
+    );
+  }
+
   const service: AuditService = {
     recordWrite(trx, write, entry) {
-      return service.record(trx, { ...entry, actorId: write.actorId, userId: write.userId, ...write.audit });
+      return service.recordWrites(trx, write, [entry]);
     },
 
-    async record(trx, entry) {
+    record(trx, entry) {
       const userId = entry.userId !== undefined ? entry.userId : (entry.actorId ?? null);
-      const chain = userId ?? GLOBAL_CHAIN;
-      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`audit:${chain}`]);
-      // The chain's newest anchor is its head: written with every entry, in the same transaction.
-      const head = await trx('audit_chain_anchors')
-        .where({ chain })
-        .orderBy('length', 'desc')
-        .first<{ length: string; head_hash: string } | undefined>('length', 'head_hash');
-      const at = clock.now();
-      const row = {
-        id: randomUUID(),
-        chain,
-        at,
-        user_id: userId,
-        actor_id: entry.actorId ?? null,
-        action: entry.action,
-        entity_type: entry.entityType ?? null,
-        entity_id: entry.entityId ?? null,
-        before: entry.before === undefined ? null : entry.before,
-        after: entry.after === undefined ? null : entry.after,
-        ip: entry.ip ?? null,
-        user_agent: entry.userAgent ?? null,
-        request_id: entry.requestId ?? null,
-        prev_hash: head?.head_hash ?? null,
-        pii_digest: '',
-        hash: '',
-      };
-      row.pii_digest = piiDigest(row.before, row.after, row.ip, row.user_agent);
-      row.hash = entryHash(row);
-      const inserted = await AuditLog.query(trx).insert({
-        ...row,
-        before: row.before === null ? null : (JSON.stringify(row.before) as unknown),
-        after: row.after === null ? null : (JSON.stringify(row.after) as unknown),
-      } as Partial<AuditLog>).returning('*');
-      await trx('audit_chain_anchors').insert({
-        chain,
-        length: String(BigInt(head?.length ?? '0') + 1n),
-        head_seq: inserted.seq,
-        head_id: row.id,
-        head_hash: row.hash,
-        at,
-      });
-      return toAuditView(inserted);
+      const who = { user_id: userId, actor_id: entry.actorId ?? null, ip: entry.ip ?? null, user_agent: entry.userAgent ?? null, request_id: entry.requestId ?? null };
+      return append(trx, userId ?? GLOBAL_CHAIN, [fieldsOf(entry, who)]);
     },
 
-    async recordWrites(trx, write, entries) {
-      if (entries.length === 0) return;
-      const chain = write.userId;
-      await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`audit:${chain}`]);
-      // The chain's newest anchor is its head, as in `record`: every entry gets its anchor.
-      const head = await trx('audit_chain_anchors').where({ chain }).orderBy('length', 'desc').first<{ length: string; head_hash: string } | undefined>('length', 'head_hash');
-      let prev = head?.head_hash ?? null;
-      let length = BigInt(head?.length ?? '0');
-      const at = clock.now();
-      const rows = entries.map((entry) => {
-        const row = {
-          id: randomUUID(),
-          chain,
-          at,
-          user_id: write.userId,
-          actor_id: write.actorId,
-          action: entry.action,
-          entity_type: entry.entityType ?? null,
-          entity_id: entry.entityId ?? null,
-          before: entry.before === undefined ? null : entry.before,
-          after: entry.after === undefined ? null : entry.after,
-          ip: write.audit.ip,
-          user_agent: write.audit.userAgent,
-          request_id: write.audit.requestId,
-          prev_hash: prev,
-          pii_digest: '',
-          hash: '',
-        };
-        row.pii_digest = piiDigest(row.before, row.after, row.ip, row.user_agent);
-        row.hash = entryHash(row);
-        prev = row.hash;
-        return { ...row, before: row.before === null ? null : JSON.stringify(row.before), after: row.after === null ? null : JSON.stringify(row.after) };
-      });
-      // The rows are inserted in order, so they take seq values in row order: the chain order is the seq order.
-      const inserted = await insertColumns<{ id: string; seq: string }>(trx, 'audit_logs', AUDIT_COLUMNS, rows, ['id', 'seq']);
-      const seqOf = new Map(inserted.map((r) => [r.id, r.seq]));
-      await insertColumns(
-        trx,
-        'audit_chain_anchors',
-        ANCHOR_COLUMNS,
-        rows.map((r) => ({ chain, length: String((length += 1n)), head_seq: seqOf.get(r.id), head_id: r.id, head_hash: r.hash, at })),
-      );
+    recordWrites(trx, write, entries) {
+      const who = { user_id: write.userId, actor_id: write.actorId, ip: write.audit.ip, user_agent: write.audit.userAgent, request_id: write.audit.requestId };
+      return append(trx, write.userId, entries.map((entry) => fieldsOf(entry, who)));
     },
 
     async verify(db) {

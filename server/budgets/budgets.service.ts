@@ -5,7 +5,7 @@ import type { NotificationService } from '../notifications/index.js';
 import { todayIn, type Clock } from '../shared/clock.js';
 import { dedupeMissing, type Convert, type MissingRate } from '../shared/convert.js';
 import { keysetPage, afterCreatedCursor } from '../shared/cursor.js';
-import { sqlRows, type Db } from '../shared/db.js';
+import { sqlRows, updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
 import type { WriteContext } from '../shared/write-context.js';
@@ -333,7 +333,7 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
         if (input.thresholds !== undefined) changes.thresholds = input.thresholds;
         if (Object.keys(changes).length === 0) return before;
         changes.updated_at = clock.now();
-        const row = (await Budget.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first()) as unknown as Budget;
+        const row = await updatedRow(Budget.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first(), `budget ${id}`);
         const [after] = await views(trx, write.userId, [row]);
         await audit.recordWrite(trx, write, { action: 'budget.update', entityType: 'budget', entityId: id, before, after });
         return after;

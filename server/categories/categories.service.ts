@@ -3,7 +3,7 @@ import type { AuditService } from '../audit/index.js';
 import type { WriteContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, keysetPage, type KeysetPage } from '../shared/cursor.js';
-import type { Db } from '../shared/db.js';
+import { updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { Category, type CategoryKind } from './categories.model.js';
 import type { CategoryView, CreateCategoryInput, PatchCategoryInput } from './categories.schemas.js';
@@ -22,6 +22,8 @@ export interface CategoryServiceDeps {
   audit: AuditService;
   /** The ledger's uncategorise: each moved transaction gets a version, an audit entry and events. */
   uncategorise: Uncategorise;
+  /** The ledger's answer to "is any transaction filed under this category?" (categories never read its tables). */
+  hasTransactions: (trx: Knex.Transaction, categoryId: string) => Promise<boolean>;
 }
 
 export function toCategoryView(c: Category): CategoryView {
@@ -72,7 +74,7 @@ export async function categoryNames(q: Knex | Knex.Transaction, userId: string, 
 }
 
 /** Categories: per-user names (unique case-insensitively) of kind income or expense. */
-export function createCategoryService({ db, clock, audit, uncategorise }: CategoryServiceDeps) {
+export function createCategoryService({ db, clock, audit, uncategorise, hasTransactions }: CategoryServiceDeps) {
   return {
     /** Sorted by name (case-insensitive); the cursor is the last name, unique per user. */
     async list(userId: string, q: { limit: number; cursor?: string; kind?: CategoryKind }): Promise<KeysetPage<CategoryView>> {
@@ -118,13 +120,12 @@ export function createCategoryService({ db, clock, audit, uncategorise }: Catego
           const changes: Partial<Category> = {};
           if (input.name !== undefined && input.name !== found.name) changes.name = input.name;
           if (input.kind !== undefined && input.kind !== found.kind) {
-            const used: unknown = await trx('transactions').where({ category_id: id }).first(trx.raw('1'));
-            if (used) throw new ConflictError('Transactions are filed under this category; its kind cannot change.', 'category_in_use');
+            if (await hasTransactions(trx, id)) throw new ConflictError('Transactions are filed under this category; its kind cannot change.', 'category_in_use');
             changes.kind = input.kind;
           }
           if (Object.keys(changes).length === 0) return before;
           changes.updated_at = clock.now();
-          const row = (await Category.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first()) as unknown as Category;
+          const row = await updatedRow(Category.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first(), `category ${id}`);
           const after = toCategoryView(row);
           await audit.recordWrite(trx, write, { action: 'category.update', entityType: 'category', entityId: id, before, after });
           return after;

@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { createAuditService } from '../audit/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { migrateLatest, type Db } from '../shared/db.js';
+import { systemActor } from '../shared/write-context.js';
 import { changeRole } from '../users/index.js';
 import { describeError, EXIT_OPERATOR, withDatabase } from './db.js';
 
@@ -15,7 +16,7 @@ export async function runAdminRole(argv: string[], db: Db, clock: Clock = system
   const [command, email] = argv;
   if ((command !== 'promote' && command !== 'demote') || !email) return { code: EXIT_OPERATOR, message: USAGE };
   const role = command === 'promote' ? 'admin' : 'user';
-  const result = await changeRole(db, createAuditService({ clock }), clock, { email, role, actorId: null, via: `cli:${command}` });
+  const result = await changeRole(db, createAuditService({ clock }), clock, { email, role, via: `cli:${command}` }, systemActor());
   // An operator's mistake, like a bad argument: exit 2 (never 1, which scripts read as "found a problem").
   if (!result) return { code: EXIT_OPERATOR, message: `no user with email ${email}` };
   return {

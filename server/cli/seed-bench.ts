@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { createPasswordHasher } from '../auth/index.js';
-import { migrateLatest, type KnexPool } from '../shared/db.js';
+import { knexPool, migrateLatest } from '../shared/db.js';
 import { BENCH_PASSWORD, benchEmail, seedBench } from '../../seeds/bench.js';
 import { describeError, EXIT_OPERATOR, withDatabase } from './db.js';
 
@@ -37,7 +37,7 @@ try {
   const result = await withDatabase(async (db) => {
     await migrateLatest(db);
     // COPY needs the driver's own connection (knex has no COPY): borrowed from the pool and given back.
-    const pool = db.client as unknown as KnexPool<pg.PoolClient>;
+    const pool = knexPool<pg.PoolClient>(db);
     const client = await pool.acquireConnection();
     try {
       return await seedBench(client, { users, transactions, seed, until, passwordHash }, (line) => console.error(`seed:bench: ${line}`));

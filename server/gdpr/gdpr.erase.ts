@@ -8,7 +8,7 @@ import type { Db } from '../shared/db.js';
 import { AppError, ConflictError, NotFoundError } from '../shared/errors.js';
 import type { Jobs } from '../shared/jobs.js';
 import { forgetRateLimits } from '../shared/rate-limit.js';
-import type { AuditContext, WriteContext } from '../shared/write-context.js';
+import { writeOn, type Actor, type WriteContext } from '../shared/write-context.js';
 import { tombstoneUser, User } from '../users/index.js';
 import { ownedTables } from './gdpr.catalog.js';
 
@@ -29,7 +29,7 @@ export interface EraseService {
    */
   eraseSelf(write: WriteContext, proof: EraseProof): Promise<void>;
   /** An admin erases a user (the panel's action): no password; the admin is the audit entry's actor. */
-  eraseByAdmin(userId: string, admin: { id: string; rc: AuditContext }): Promise<void>;
+  eraseByAdmin(userId: string, admin: Actor): Promise<void>;
 }
 
 export interface EraseDeps {
@@ -130,7 +130,7 @@ export function createEraseService(deps: EraseDeps): EraseService {
     },
 
     async eraseByAdmin(userId, admin) {
-      await erase({ userId, actorId: admin.id, audit: admin.rc }, () => Promise.resolve());
+      await erase(writeOn(admin, userId), () => Promise.resolve());
     },
   };
 }

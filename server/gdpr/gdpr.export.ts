@@ -7,7 +7,7 @@ import pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import type { Logger } from 'pino';
 import yazl from 'yazl';
-import type { Db, KnexPool } from '../shared/db.js';
+import { knexPool, type Db } from '../shared/db.js';
 import { neutraliseFormula } from '../transactions/index.js';
 import { jsonRowsSql, textRowsSql, userTables, type UserTable } from './gdpr.catalog.js';
 
@@ -58,7 +58,7 @@ function isClientGone(err: unknown): boolean {
  * while the zip streams out.
  */
 export async function streamUserExport(db: Db, logger: Logger, res: Response, opts: { userId: string; format: 'json' | 'zip'; now: Date }): Promise<void> {
-  const pool = db.client as unknown as KnexPool<pg.PoolClient>;
+  const pool = knexPool<pg.PoolClient>(db);
   const conn = await pool.acquireConnection();
   let open = false;
   try {

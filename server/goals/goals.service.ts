@@ -6,7 +6,7 @@ import type { NotificationService } from '../notifications/index.js';
 import { todayIn, type Clock } from '../shared/clock.js';
 import { dedupeMissing, type Convert, type MissingRate } from '../shared/convert.js';
 import { keysetPage, afterCreatedCursor } from '../shared/cursor.js';
-import type { Db } from '../shared/db.js';
+import { updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { currencyDigits, Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
 import type { WriteContext } from '../shared/write-context.js';
@@ -275,7 +275,7 @@ export function createGoalService({ db, clock, audit, convert, notifications }: 
         }
         if (Object.keys(changes).length === 0 && !input.accountIds) return before;
         changes.updated_at = clock.now();
-        const row = (await Goal.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first()) as unknown as Goal;
+        const row = await updatedRow(Goal.query(trx).patch(changes).where({ id, user_id: write.userId }).returning('*').first(), `goal ${id}`);
         const after = await settle(trx, write.userId, row);
         await audit.recordWrite(trx, write, { action: 'goal.update', entityType: 'goal', entityId: id, before, after });
         return after;

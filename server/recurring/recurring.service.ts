@@ -5,7 +5,7 @@ import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, isIsoInstant, isUuid, keysetPage } from '../shared/cursor.js';
-import { insertColumns, sqlRows, type Db } from '../shared/db.js';
+import { insertColumns, sqlRows, updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { formatAmount } from '../shared/money.js';
@@ -151,11 +151,14 @@ export function createRecurringService(deps: RecurringServiceDeps) {
   async function end(trx: Knex.Transaction, wc: WriteContext, r: RecurringRule, reason: EndedReason): Promise<RecurringRule> {
     const before = toRuleView(r);
     const now = clock.now();
-    const ended = (await RecurringRule.query(trx)
-      .patch({ status: 'ended', ended_reason: reason, ended_at: now, next_date: null, updated_at: now } as Partial<RecurringRule>)
-      .where({ id: r.id })
-      .returning('*')
-      .first()) as unknown as RecurringRule;
+    const ended = await updatedRow(
+      RecurringRule.query(trx)
+        .patch({ status: 'ended', ended_reason: reason, ended_at: now, next_date: null, updated_at: now } as Partial<RecurringRule>)
+        .where({ id: r.id })
+        .returning('*')
+        .first(),
+      `recurring rule ${r.id}`,
+    );
     const after = toRuleView(ended);
     await audit.recordWrite(trx, wc, { action: reason === 'deleted' ? 'recurring.delete' : 'recurring.end', entityType: 'recurring_rule', entityId: r.id, before, after });
     if (reason === 'account_archived' || reason === 'category_deleted') await deps.onStopped?.(trx, r.user_id, { recurringId: r.id, reason, ruleView: after });
@@ -415,7 +418,8 @@ export function createRecurringService(deps: RecurringServiceDeps) {
         }
         const state = progressAt(next, r.next_index);
         const now = clock.now();
-        const updated = (await RecurringRule.query(trx)
+        const updated = await updatedRow(
+          RecurringRule.query(trx)
           .patch({
             ...templateColumns(probe),
             frequency: next.frequency,
@@ -430,7 +434,9 @@ export function createRecurringService(deps: RecurringServiceDeps) {
           } as Partial<RecurringRule>)
           .where({ id })
           .returning('*')
-          .first()) as unknown as RecurringRule;
+          .first(),
+          `recurring rule ${id}`,
+        );
         const after = toRuleView(updated);
         await audit.recordWrite(trx, wc, { action: 'recurring.update', entityType: 'recurring_rule', entityId: id, before, after });
         return after;

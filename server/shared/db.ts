@@ -11,9 +11,9 @@ pg.types.setTypeParser(1082, (v) => v);
 
 export type Db = Knex;
 
-// knex 2 ships CommonJS only: its function is the default export under native ESM.
-type KnexFactory = (config: Knex.Config) => Knex;
-const knex: KnexFactory = (knexLib as unknown as { knex?: KnexFactory }).knex ?? (knexLib as unknown as KnexFactory);
+// knex ships CommonJS: the default import is its module.exports, whose `knex` property is the
+// factory — at run time and in its typings alike.
+const { knex } = knexLib;
 
 export function createDb(connectionString: string, poolMax = 10, acquireTimeoutMs = 10000, logger?: Pick<Logger, 'warn' | 'debug'>): Db {
   return knex({
@@ -75,10 +75,17 @@ export async function migrateRollback(db: Db, all = false): Promise<string[]> {
 export interface KnexPool<C> {
   acquireConnection(): Promise<C>;
   releaseConnection(conn: C): Promise<unknown>;
+  /** tarn's pool, once the first connection was asked for. */
+  pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number };
+}
+
+/** knex's client as the pool it is (knex types `db.client` as `any`): for raw pg connections and pool gauges. */
+export function knexPool<C>(db: Db): KnexPool<C> {
+  return db.client as KnexPool<C>;
 }
 
 async function withMigrationLock<T>(db: Db, fn: () => Promise<T>): Promise<T> {
-  const pool = db.client as unknown as KnexPool<{ query(sql: string, values: unknown[]): Promise<unknown> }>;
+  const pool = knexPool<{ query(sql: string, values: unknown[]): Promise<unknown> }>(db);
   const conn = await pool.acquireConnection();
   try {
     await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -168,4 +175,14 @@ export async function insertColumns<T = never>(
     ` FROM unnest(${names.map((n) => `?::${columns[n]}[]`).join(', ')}) WITH ORDINALITY AS v(${vars.join(', ')}, ord) ORDER BY ord` +
     (returning.length ? ` RETURNING ${returning.map(ident).join(', ')}` : '');
   return sqlRows<T>(q, sql, names.map((n) => rows.map((r) => (r as Record<string, unknown>)[n] ?? null) as Knex.RawBinding));
+}
+
+/**
+ * The row an `UPDATE … RETURNING *` changed, for a row the caller has already found (and locked)
+ * in the same transaction, so it exists: a missing row is a broken invariant, not a 404.
+ */
+export async function updatedRow<T>(query: PromiseLike<T | undefined>, what: string): Promise<T> {
+  const row = await query;
+  if (row === undefined) throw new Error(`${what} vanished inside the transaction that locked it`);
+  return row;
 }

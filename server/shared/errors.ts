@@ -5,7 +5,7 @@ import { ZodError } from 'zod';
 import type { Logger } from 'pino';
 
 const { ValidationError: ObjectionValidationError, NotFoundError: ObjectionNotFoundError, DBError } = objection;
-const { KnexTimeoutError } = knexLib as unknown as { KnexTimeoutError: new () => Error };
+const { KnexTimeoutError } = knexLib.knex;
 
 export interface FieldError {
   path: string;

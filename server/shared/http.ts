@@ -53,7 +53,7 @@ interface CallerInput {
 /** What a handler receives: the caller and its WriteContext exist exactly on `user`/`admin` routes. */
 export type RouteInput<P, Q, B, A extends Access = Access> = BaseInput<P, Q, B> & (A extends 'public' ? Partial<Record<keyof CallerInput, never>> : CallerInput);
 
-export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType, A extends Access = Access> {
+export interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B extends ZodType, A extends Access = Access> {
   method: Method;
   /** Express path, e.g. `/accounts/:id`. */
   path: string;
@@ -86,12 +86,24 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   middleware?: RequestHandler[];
   /**
    * Handles a validated request. A returned value is sent as JSON with `status`; undefined sends
-   * `status` with no body — unless the handler streamed the response itself (downloads only).
+   * `status` with no body; a `reply(status, body)` sends another declared status — unless the
+   * handler streamed the response itself (downloads only).
    */
   handler: (input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>) => unknown; // a value or a promise of one
   /** The success status: 200 by default, 204 for handlers that return nothing. */
   status?: number;
 }
+
+/** A handler's answer with a status other than the route's success status (declared in its `responses`). */
+export class Reply {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
+/** Answers `status` with a JSON `body`, e.g. readiness's 503 `{ status: 'unavailable' }` (errors are thrown AppErrors instead). */
+export const reply = (status: number, body: unknown): Reply => new Reply(status, body);
 
 export const problemSchema = z
   .object({
@@ -118,7 +130,7 @@ export interface RegisteredRoute {
 }
 
 export interface RouteRegistry {
-  add<P extends ZodType = z.ZodObject, Q extends ZodType = z.ZodObject, B extends ZodType = z.ZodUnknown, A extends Access = Access>(spec: RouteSpec<P, Q, B, A>): void;
+  add<P extends z.ZodObject = z.ZodObject, Q extends z.ZodObject = z.ZodObject, B extends ZodType = z.ZodUnknown, A extends Access = Access>(spec: RouteSpec<P, Q, B, A>): void;
   router: Router;
   openapi: OpenAPIRegistry;
   routes: RegisteredRoute[];
@@ -158,7 +170,7 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
   const routes: RegisteredRoute[] = [];
   openapi.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
-  function add<P extends ZodType, Q extends ZodType, B extends ZodType, A extends Access>(spec: RouteSpec<P, Q, B, A>): void {
+  function add<P extends z.ZodObject, Q extends z.ZodObject, B extends ZodType, A extends Access>(spec: RouteSpec<P, Q, B, A>): void {
     if (!ACCESS_LEVELS.includes(spec.access)) {
       throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} does not declare who may call it (public, user or admin)`);
     }
@@ -197,8 +209,12 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
       };
       // Authentication above guarantees `user` on every non-public route, as RouteInput<…, A> says.
       const result = await spec.handler(input as RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>);
-      if (result !== undefined && !res.headersSent) res.status(spec.status ?? 200).json(result);
-      else if (!res.headersSent) res.status(spec.status ?? 204).end();
+      if (res.headersSent) return;
+      if (result instanceof Reply) {
+        if (!(result.status in spec.responses)) throw new Error(`route ${spec.method.toUpperCase()} ${spec.path} replied ${result.status}, which it does not declare`);
+        res.status(result.status).json(result.body);
+      } else if (result !== undefined) res.status(spec.status ?? 200).json(result);
+      else res.status(spec.status ?? 204).end();
     });
     router[spec.method](spec.path, ...chain);
     routes.push({ method: spec.method, path: spec.path, access: spec.access, cacheable: spec.cacheable === true, hasBody: spec.body !== undefined, operationId, tags: spec.tags });
@@ -229,8 +245,8 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
       description: `Access: ${spec.access}.`,
       security: spec.access === 'public' ? [] : [{ bearer: [] }],
       request: {
-        ...(spec.params ? { params: spec.params as unknown as z.ZodObject } : {}),
-        ...(spec.query ? { query: spec.query as unknown as z.ZodObject } : {}),
+        ...(spec.params ? { params: spec.params } : {}),
+        ...(spec.query ? { query: spec.query } : {}),
         ...(spec.headers || spec.idempotent ? { headers: spec.idempotent ? idempotencyHeaders.extend(spec.headers?.shape ?? {}) : spec.headers } : {}),
         ...(spec.body ? { body: { content: { 'application/json': { schema: spec.body } }, required: true } } : {}),
       },

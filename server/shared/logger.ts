@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 
@@ -69,9 +69,9 @@ export function requestLogging(logger: Logger): RequestHandler[] {
     res.setHeader('X-Request-Id', id);
     next();
   };
-  const http = pinoHttp({
+  const http = pinoHttp<Request, Response>({
     logger,
-    genReqId: (_req, res) => (res as unknown as { locals: { requestId: string } }).locals.requestId,
+    genReqId: (_req, res) => String(res.locals.requestId),
     customProps: (req) => ({ requestId: req.id }),
     serializers: {
       req: (raw) => {

@@ -18,6 +18,17 @@ export interface WriteContext {
   audit: AuditContext;
 }
 
+/**
+ * A WriteContext before its owner is known: who acts and from where, when the data is found by
+ * the service itself (a role change by email from the admin panel or the command line).
+ */
+export type Actor = Omit<WriteContext, 'userId'>;
+
+/** The actor's write on `userId`'s data. */
+export function writeOn(actor: Actor, userId: string): WriteContext {
+  return { userId, actorId: actor.actorId, audit: actor.audit };
+}
+
 /** The request facts of `req` (ip as Express resolves it under `trust proxy`, user agent, request id). */
 export function requestFacts(req: Request): AuditContext {
   return {
@@ -34,5 +45,10 @@ export function userWrite(userId: string, req: Request): WriteContext {
 
 /** A write the system makes on a user's behalf (scheduled jobs, CLI tools). */
 export function systemWrite(userId: string, actorId: string | null = null): WriteContext {
-  return { userId, actorId, audit: { ip: null, userAgent: null, requestId: null } };
+  return writeOn(systemActor(actorId), userId);
+}
+
+/** The system or an operator acting from no request (CLI tools; `actorId` null: nobody known). */
+export function systemActor(actorId: string | null = null): Actor {
+  return { actorId, audit: { ip: null, userAgent: null, requestId: null } };
 }

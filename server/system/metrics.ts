@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Db } from '../shared/db.js';
+import { knexPool, type Db } from '../shared/db.js';
 
 export interface Metrics {
   registry: Registry;
@@ -19,7 +19,7 @@ export function createMetrics(db: Db): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const pool = () => (db.client as unknown as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
+  const pool = () => knexPool(db).pool;
   new Gauge({
     name: 'db_pool_connections',
     help: 'Database pool connections by state',

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import type { Config } from '../shared/config.js';
 import { AppError, UnauthorizedError } from '../shared/errors.js';
-import type { RouteRegistry } from '../shared/http.js';
+import { reply, type RouteRegistry } from '../shared/http.js';
 import { dbReady, type Db } from '../shared/db.js';
 import type { Metrics } from './metrics.js';
 
@@ -92,10 +92,7 @@ export function registerSystemRoutes(app: Express, registry: RouteRegistry, deps
       200: { description: 'ready', schema: z.object({ status: z.literal('ok') }) },
       503: { description: 'database unavailable', schema: z.object({ status: z.literal('unavailable') }) },
     },
-    handler: async ({ res }) => {
-      if (await dbReady(deps.db)) return { status: 'ok' };
-      res.status(503).json({ status: 'unavailable' });
-    },
+    handler: async () => ((await dbReady(deps.db)) ? { status: 'ok' } : reply(503, { status: 'unavailable' })),
   });
   registry.add({
     method: 'get',

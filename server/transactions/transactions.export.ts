@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { stringify } from 'csv-stringify';
 import QueryStream from 'pg-query-stream';
 import type { Logger } from 'pino';
-import type { Db, KnexPool } from '../shared/db.js';
+import { knexPool, type Db } from '../shared/db.js';
 import { neutraliseFormula } from '../shared/csv.js';
 import { formatAmount } from '../shared/money.js';
 import type { Transaction } from './transactions.model.js';
@@ -100,7 +100,7 @@ export async function streamExport(
   if (opts.to) q.where('t.date', '<=', opts.to);
   const { sql, bindings } = q.toSQL().toNative();
 
-  const pool = db.client as unknown as KnexPool<{ query: (s: QueryStream) => QueryStream }>;
+  const pool = knexPool<{ query: (s: QueryStream) => QueryStream }>(db);
   const conn = await pool.acquireConnection();
   try {
     const rows = conn.query(new QueryStream(sql, bindings as unknown[], { batchSize: 1000 }));

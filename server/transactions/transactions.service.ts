@@ -5,7 +5,7 @@ import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite, lockCategory } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, isDateString, isUuid, keysetPage, type KeysetPage } from '../shared/cursor.js';
-import { insertColumns, sqlRows, type Db } from '../shared/db.js';
+import { insertColumns, sqlRows, updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
@@ -494,11 +494,10 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
           if (a?.archived) throw new ConflictError(`Account "${a.name}" is archived; its transactions cannot change.`, 'account_archived');
         }
         const { header, postings } = await resolve(trx, wc.userId, input, accounts);
-        const row = (await Transaction.query(trx)
-          .patch({ ...header, updated_at: clock.now() } as Partial<Transaction>)
-          .where({ id, user_id: wc.userId })
-          .returning('*')
-          .first()) as unknown as Transaction;
+        const row = await updatedRow(
+          Transaction.query(trx).patch({ ...header, updated_at: clock.now() } as Partial<Transaction>).where({ id, user_id: wc.userId }).returning('*').first(),
+          `transaction ${id}`,
+        );
         await Entry.query(trx).delete().where({ transaction_id: id });
         await insertPostings(trx, wc.userId, id, postings);
         const balances = await applyBalances(trx, deltas(postingsOf(oldEntries), postings));

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { AuditService } from '../audit/index.js';
-import type { AuditContext, WriteContext } from '../shared/write-context.js';
+import { writeOn, type Actor, type WriteContext } from '../shared/write-context.js';
 import type { Clock } from '../shared/clock.js';
 import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
@@ -99,15 +99,16 @@ export function createUsersService({ db, clock, audit }: { db: Db; clock: Clock;
 }
 
 /**
- * Gives a user (found by email) a role; the change is audited with the operator as actor (null =
- * command line). Access tokens carry the role only as a hint: every request reads it from the
+ * Gives a user (found by email) a role; the change is audited with `by` as actor (`systemActor()`:
+ * the command line). Access tokens carry the role only as a hint: every request reads it from the
  * database, so the change applies at once without revoking logins. Returns null for an unknown email.
  */
 export async function changeRole(
   db: Db,
   audit: AuditService,
   clock: Clock,
-  input: { email: string; role: 'user' | 'admin'; actorId?: string | null; via?: string; keepAnAdmin?: boolean; rc?: Partial<AuditContext> },
+  input: { email: string; role: 'user' | 'admin'; via?: string; keepAnAdmin?: boolean },
+  by: Actor,
 ): Promise<{ id: string; email: string; before: string; after: string } | null> {
   return db.transaction(async (trx: Knex.Transaction) => {
     const user = await User.query(trx).whereRaw('lower(email) = ?', [input.email.trim().toLowerCase()]).forUpdate().first();
@@ -119,15 +120,12 @@ export async function changeRole(
     }
     if (user.role !== input.role) {
       await trx('users').where({ id: user.id }).update({ role: input.role, updated_at: clock.now() });
-      await audit.record(trx, {
+      await audit.recordWrite(trx, writeOn(by, user.id), {
         action: 'user.role_changed',
-        actorId: input.actorId ?? null,
-        userId: user.id,
         entityType: 'user',
         entityId: user.id,
         before: { role: user.role },
         after: { role: input.role, via: input.via ?? 'cli' },
-        ...input.rc,
       });
     }
     return { id: user.id, email: user.email, before: user.role, after: input.role };

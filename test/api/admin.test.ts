@@ -1,20 +1,11 @@
 import { createAuditService } from '../../server/audit/index.js';
+import { systemActor } from '../../server/shared/write-context.js';
 import { changeRole } from '../../server/users/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestAppWithSmtp } from '../helpers/app.js';
 import { panel, panelSignIn, registerAdmin } from '../helpers/admin.js';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { registerAndLogin, totpCode, uniqueEmail, type TestUser } from '../helpers/users.js';
 
-let t: TestApp;
-let smtp: TestSmtp;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  t = await startTestApp({ SMTP_URL: smtp.url });
-}, 120_000);
-afterAll(async () => {
-  await t.stop();
-  await smtp.stop();
-});
+const { t, smtp } = useTestAppWithSmtp({}, { startTimeoutMs: 120_000 });
 
 /** Every key the Users resource may put in a record; anything else (a hash, a secret, a token) fails the test. */
 const USER_KEYS = ['id', 'email', 'name', 'role', 'disabled', 'two_factor', 'created_at', 'last_login_at', 'erased_at'].sort();
@@ -22,7 +13,7 @@ const REFUSED = 'The email, password or code is not correct, or this account may
 
 const STEP = 30_000;
 const audit = () => createAuditService({ clock: t.clock });
-const setRole = (email: string, role: 'user' | 'admin') => changeRole(t.db, audit(), t.clock, { email, role, actorId: null, via: 'test' });
+const setRole = (email: string, role: 'user' | 'admin') => changeRole(t.db, audit(), t.clock, { email, role, via: 'test' }, systemActor());
 
 async function signedInAdmin(): Promise<TestUser & { cookie: string }> {
   const a = await registerAdmin(t);

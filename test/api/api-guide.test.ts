@@ -1,17 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 
 /**
  * docs/api.md, the client guide, names only endpoints the server has (as /openapi.json describes
  * them), and the project points to it rather than to any file outside the repository.
  */
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 const guide = readFileSync('docs/api.md', 'utf8');
 

@@ -1,7 +1,7 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js';
+import { useTestAppWithSmtp } from '../helpers/app.js';
 import { registerAndLogin, totpCode, uniqueEmail, type TestUser } from '../helpers/users.js';
 import { createAccount, createTransaction, type Json } from '../helpers/ledger.js';
+import { eventually } from '../helpers/eventually.js';
 
 /**
  * API.md, Audit: every change to user data and every auth event writes an audit entry in the same
@@ -10,16 +10,7 @@ import { createAccount, createTransaction, type Json } from '../helpers/ledger.j
  * and before/after. A write route missing from the table fails the first test, so a new write path
  * cannot land without its audit entry being asserted.
  */
-let t: TestApp;
-let smtp: TestSmtp;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  t = await startTestApp({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://app.numina.test' });
-});
-afterAll(async () => {
-  await t.stop();
-  await smtp.stop();
-});
+const { t, smtp } = useTestAppWithSmtp({ PUBLIC_URL: 'https://app.numina.test' });
 
 type Shape = 'null' | 'object';
 interface Expected {
@@ -510,8 +501,10 @@ describe('audit entries of every write', () => {
     const written = () => t.db('audit_logs').where({ user_id: userId }).where('seq', '>', max ?? '0').orderBy('seq');
     // The forgot-password entry is written after the 202 (the answer must not depend on whether
     // the email is known): wait for the first entry, with a bound.
-    let rows = await written();
-    for (const until = Date.now() + 5000; rows.length === 0 && Date.now() < until; rows = await written()) await new Promise((r) => setTimeout(r, 25));
+    const rows = await eventually(`the ${expected.action} entry`, async () => {
+      const found = await written();
+      return found.length > 0 && found;
+    }, 5000);
     expect(rows.map((r) => r.action)).toEqual([expected.action]);
     const [e] = rows;
     const shape = (v: unknown): Shape => (v === null ? 'null' : 'object');

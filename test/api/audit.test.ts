@@ -1,26 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
+import { type TestUser } from '../helpers/users.js';
 import { createAccount, expectProblem } from '../helpers/ledger.js';
 
-let t: TestApp;
-let alice: TestUser;
-let bob: TestUser;
-let admin: TestUser;
+const t = useTestApp();
+const [alice, bob, admin] = useUsers(t, 3);
 type Entry = { id: string; at: string; actorId: string | null; userId: string | null; action: string; entityType: string | null; entityId: string | null; before: unknown; after: unknown };
 type Page = { data: Entry[]; nextCursor: string | null };
 
 beforeAll(async () => {
-  t = await startTestApp();
-  alice = await registerAndLogin(t);
-  bob = await registerAndLogin(t);
-  admin = await registerAndLogin(t);
   await t.db('users').where({ id: admin.id }).update({ role: 'admin' });
   for (const name of ['One', 'Two', 'Three']) await createAccount(t, alice, { name });
   await createAccount(t, bob, { name: 'Bobs' });
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 const logs = async (u: TestUser, qs = ''): Promise<Response> => t.api(`/audit/logs${qs}`, { token: u.accessToken });

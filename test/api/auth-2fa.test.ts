@@ -1,16 +1,8 @@
 import { systemWrite } from '../../server/shared/write-context.js';
-import { useTestApp } from '../helpers/app.js';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js';
+import { useTestAppWithSmtp } from '../helpers/app.js';
 import { registerAndLogin, totpCode, type TestUser } from '../helpers/users.js';
 
-let smtp: TestSmtp;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-});
-const t = useTestApp(() => ({ SMTP_URL: smtp.url }));
-afterAll(async () => {
-  await smtp.stop();
-});
+const { t, smtp } = useTestAppWithSmtp();
 
 const STEP = 30_000;
 const post = (path: string, token: string | undefined, json: unknown) => t.api(path, { method: 'POST', token, json });

@@ -1,17 +1,7 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js';
+import { useTestAppWithSmtp } from '../helpers/app.js';
 import { registerAndLogin, uniqueEmail } from '../helpers/users.js';
 
-let t: TestApp;
-let smtp: TestSmtp;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  t = await startTestApp({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://app.numina.test' });
-});
-afterAll(async () => {
-  await t.stop();
-  await smtp.stop();
-});
+const { t, smtp } = useTestAppWithSmtp({ PUBLIC_URL: 'https://app.numina.test' });
 
 const forgot = (email: string) => t.api('/auth/password/forgot', { method: 'POST', json: { email } });
 const reset = (token: string, newPassword: string) => t.api('/auth/password/reset', { method: 'POST', json: { token, newPassword } });

@@ -456,13 +456,7 @@ describe('failed-login limit', () => {
   });
 
   describe('behind a trusted proxy (client addresses from X-Forwarded-For)', () => {
-    let proxied: TestApp;
-    beforeAll(async () => {
-      proxied = await startTestApp({ TRUST_PROXY: 'loopback' });
-    });
-    afterAll(async () => {
-      await proxied.stop();
-    });
+    const proxied = useTestApp({ TRUST_PROXY: 'loopback' });
     const from = (ip: string, email: string, password: string) =>
       proxied.api('/auth/login', { method: 'POST', headers: { 'x-forwarded-for': ip }, json: { email, password } });
 

@@ -9,14 +9,13 @@ import * as tar from 'tar';
 import { checkDumpVersion, tableSummaries, type Manifest } from '../../server/backup/index.js';
 import { checkLedger } from '../../server/transactions/index.js';
 import { createDb } from '../../server/shared/db.js';
-import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { startTestApp, testDatabaseUrl, useTestApp, useUsers } from '../helpers/app.js';
 import { balanceOf, createAccount, createTransaction, type Json } from '../helpers/ledger.js';
 
 const run = promisify(execFile);
 
-let t: TestApp;
-let u: TestUser;
+const t = useTestApp();
+const [u] = useUsers(t, 1);
 let a: Json;
 let dir: string;
 let archive: string;
@@ -63,8 +62,6 @@ async function repack(manifest: Manifest, dumpFrom: string, out: string): Promis
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'numina-backup-test-'));
   archive = path.join(dir, 'numina.backup');
-  t = await startTestApp();
-  u = await registerAndLogin(t);
   a = await createAccount(t, u, { openingBalance: '100.00' });
   const b = await createAccount(t, u, { name: 'EUR', currency: 'EUR' });
   await createTransaction(t, u, { accountId: a.id, type: 'expense', amount: '12.34', notes: 'groceries' });
@@ -72,7 +69,6 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await t.stop();
   const admin = new pg.Client({ connectionString: testDatabaseUrl() });
   await admin.connect();
   for (const name of created) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

@@ -1,16 +1,10 @@
 import { checkBudgetTotals } from '../../server/budgets/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { categoryNamed, createAccount, createTransaction, expectProblem, postTransaction, type Json } from '../helpers/ledger.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  // Friday 2026-11-20, noon UTC.
-  t = await startTestApp({}, { clock: new Date('2026-11-20T12:00:00Z') });
-});
-afterAll(async () => {
-  await t.stop();
-});
+// Friday 2026-11-20, noon UTC.
+const t = useTestApp({}, { clock: new Date('2026-11-20T12:00:00Z') });
 
 async function createBudget(u: TestUser, body: Record<string, unknown>): Promise<Json> {
   const res = await t.api('/budgets', { method: 'POST', token: u.accessToken, json: body });

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { startInstance, type Running } from '../../server/runtime.js';
 import { loadConfig } from '../../server/shared/config.js';
 import { createDb, migrateLatest } from '../../server/shared/db.js';
 import { startEmbeddedPostgres, type EmbeddedDb } from '../../server/shared/embedded-postgres.js';
 import { createLogger } from '../../server/shared/logger.js';
+import { eventually } from '../helpers/eventually.js';
+import { captureLogs } from '../helpers/logs.js';
 
 /**
  * A real PostgreSQL (an embedded one of this test's own, on its own port and data dir) is stopped
@@ -18,7 +19,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'numina-outage-'));
 const pgPort = 56000 + Math.floor(Math.random() * 3000);
 let pg: EmbeddedDb;
 let app: Running;
-const logs: { level: number; msg?: string }[] = [];
+const { entries: logs, stream: sink } = captureLogs<{ level: number; msg?: string }>();
 
 const startPg = () => startEmbeddedPostgres({ dataDir, port: pgPort });
 
@@ -40,12 +41,6 @@ beforeAll(async () => {
     RATE_LIMIT_IP_PER_MINUTE: '100000',
     RATE_LIMIT_USER_PER_MINUTE: '100000',
     SHUTDOWN_TIMEOUT_MS: '2000',
-  });
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-      cb();
-    },
   });
   app = await startInstance(config, createLogger('info', sink), { migrate: false });
 }, 120_000);
@@ -95,12 +90,7 @@ describe('a database outage while the app runs', () => {
 
     pg = await startPg();
     // The pool reconnects on the next request; bounded poll of readiness.
-    let ready = 0;
-    for (let i = 0; i < 100 && ready !== 200; i++) {
-      ready = (await api('/readyz')).status;
-      if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(ready).toBe(200);
+    await eventually('/readyz to answer 200 again', async () => (await api('/readyz')).status === 200);
     const list = await api('/accounts', { token });
     expect(list.status).toBe(200);
     expect(((await list.json()) as { data: { id: string }[] }).data.map((a) => a.id)).toEqual([account.id]);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RouteSet } from '../../server/context.js';
-import { startBareApp, type BareApp } from '../helpers/bare-app.js';
+import { startBareApp, useBareApp } from '../helpers/bare-app.js';
 
 /** A feature with routes that provoke each kind of failure the error middleware must render. */
 const probe: RouteSet = {
@@ -59,13 +59,7 @@ const probe: RouteSet = {
   },
 };
 
-let t: BareApp;
-beforeAll(async () => {
-  t = await startBareApp({ routes: [probe], env: { CORS_ORIGINS: 'https://app.numina.test' } });
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useBareApp({ routes: [probe], env: { CORS_ORIGINS: 'https://app.numina.test' } });
 
 async function problem(res: Response) {
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);

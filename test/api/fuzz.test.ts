@@ -1,25 +1,16 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 
 /**
  * docs/api.md, Errors: "No input, however malformed, produces a 5xx." Every registered route gets random
  * path ids, query strings and JSON bodies (wrong types, nulls, NUL bytes, huge numbers, deep
  * nesting) from a logged-in user, and must answer below 500.
  */
-let t: TestApp;
-let u: TestUser;
-beforeAll(async () => {
-  t = await startTestApp();
-  u = await registerAndLogin(t);
-});
-afterAll(async () => {
-  // The fuzzed requests fill per-address buckets (e.g. forgot-password without an email is keyed
-  // by address); later test files must start from empty counters, as they would on their own.
-  await t.db('rate_limits').delete();
-  await t.stop();
-});
+// The fuzzed requests fill per-address buckets (e.g. forgot-password without an email is keyed
+// by address); later test files must start from empty counters, as they would on their own.
+const t = useTestApp({}, { beforeStop: (app) => app.db('rate_limits').delete() });
+const [u] = useUsers(t, 1);
 
 const nasty = fc.oneof(
   fc.string(),

@@ -1,14 +1,8 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { createAccount, createTransaction, expectProblem, type Json } from '../helpers/ledger.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({}, { clock: new Date('2026-11-20T12:00:00Z') });
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp({}, { clock: new Date('2026-11-20T12:00:00Z') });
 
 async function createGoal(u: TestUser, body: Record<string, unknown>): Promise<Json> {
   const res = await t.api('/goals', { method: 'POST', token: u.accessToken, json: body });

@@ -2,29 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createDb, type Db } from '../../server/shared/db.js';
 import { createJobs, cronFor, type Jobs } from '../../server/shared/jobs.js';
 import { createLogger } from '../../server/shared/logger.js';
-import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
+import { testDatabaseUrl, useTestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
-
-/** Polls `check` until it returns true (bounded); no fixed sleeps. */
-async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { eventually } from '../helpers/eventually.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 describe('scheduled purges of expired rows (injected clock)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp();
 
   const countFor = async (table: string, userId: string) => Number((await t.db(table).where({ user_id: userId }).count({ n: '*' }))[0].n);
 
@@ -35,7 +20,7 @@ describe('scheduled purges of expired rows (injected clock)', () => {
     expect(refreshed.status).toBe(200);
     const { accessToken } = (await refreshed.json()) as { accessToken: string };
     expect((await t.api('/auth/password/forgot', { method: 'POST', json: { email: u.email } })).status).toBe(202);
-    await until(async () => (await countFor('password_reset_tokens', u.id)) === 1, 'the reset token row');
+    await eventually('the reset token row', async () => (await countFor('password_reset_tokens', u.id)) === 1, 20_000);
     // A failed login leaves a counter behind.
     expect((await t.api('/auth/login', { method: 'POST', json: { email: u.email, password: 'wrong-password-123' } })).status).toBe(401);
     const counters = async () => Number((await t.db('rate_limits').count({ n: '*' }))[0].n);
@@ -120,7 +105,7 @@ describe('the job queue (pg-boss in PostgreSQL)', () => {
     b.work<{ n: number }>(queue, async ({ payload: { n } }) => void seen.push({ instance: 'b', n }));
     await Promise.all([a.start(), b.start()]);
     for (let n = 0; n < 20; n++) await (n % 2 ? a : b).send(queue, { n });
-    await until(() => seen.length >= 20, '20 jobs');
+    await eventually('20 jobs', () => seen.length >= 20, 20_000);
     expect(seen.map((s) => s.n).sort((x, y) => x - y)).toEqual([...Array(20).keys()]);
   });
 
@@ -146,7 +131,7 @@ describe('the job queue (pg-boss in PostgreSQL)', () => {
       await trx('users').insert({ id: committed, email: `${committed}@example.com`, currency: 'USD', time_zone: 'UTC', created_at: new Date() });
       await j.enqueue(trx, queue, { id: committed });
     });
-    await until(() => seen.length >= 1, 'the committed job');
+    await eventually('the committed job', () => seen.length >= 1, 20_000);
     expect(seen).toEqual([`committed:${committed}`]);
     await db('users').where({ id: committed }).del();
   });
@@ -167,7 +152,7 @@ describe('the job queue (pg-boss in PostgreSQL)', () => {
     );
     await j.start();
     await j.send(queue, {});
-    await until(() => attempts >= 2, 'the retry');
+    await eventually('the retry', () => attempts >= 2, 20_000);
     expect(attempts).toBe(2);
     expect(tries).toEqual([1, 2]);
   });

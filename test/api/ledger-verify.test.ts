@@ -1,27 +1,22 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { testDatabaseUrl, useTestApp, useUsers } from '../helpers/app.js';
+import { registerAndLogin } from '../helpers/users.js';
 import { checkBudgetTotals } from '../../server/budgets/index.js';
 import { checkLedger } from '../../server/transactions/index.js';
 import { createAccount, createTransaction, type Json } from '../helpers/ledger.js';
 
 const run = promisify(execFile);
 
-let t: TestApp;
-let u: TestUser;
+const t = useTestApp();
+const [u] = useUsers(t, 1);
 let a: Json;
 let b: Json;
 beforeAll(async () => {
-  t = await startTestApp();
-  u = await registerAndLogin(t);
   a = await createAccount(t, u, { openingBalance: '10.00' });
   b = await createAccount(t, u, { name: 'EUR', currency: 'EUR' });
   await createTransaction(t, u, { accountId: a.id, type: 'income', amount: '5.00' });
   await createTransaction(t, u, { accountId: a.id, type: 'transfer', amount: '2.00', toAccountId: b.id, toAmount: '1.84' });
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 /** Runs `npm run ledger:verify -- --user <id>` against this run's database; returns its exit code and output. */

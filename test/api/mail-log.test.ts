@@ -1,42 +1,16 @@
-import { Writable } from 'node:stream';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
-
-/** Every log line the app writes, as text. */
-function logSink(): { lines: string[]; stream: Writable } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { lines, stream };
-}
-
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never happened: ${what}`);
-}
+import { eventually } from '../helpers/eventually.js';
+import { captureLogs } from '../helpers/logs.js';
 
 describe('production without SMTP_URL', () => {
-  let t: TestApp;
-  const sink = logSink();
-  beforeAll(async () => {
-    t = await startTestApp({ NODE_ENV: 'production', LOG_LEVEL: 'info' }, { logStream: sink.stream });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const sink = captureLogs();
+  const t = useTestApp({ NODE_ENV: 'production', LOG_LEVEL: 'info' }, { logStream: sink.stream });
 
   it('drops reset and verification mails and logs only that they were dropped, never a link or token', async () => {
     const u = await registerAndLogin(t);
     expect((await t.api('/auth/password/forgot', { method: 'POST', json: { email: u.email } })).status).toBe(202);
-    await eventually(() => sink.lines.filter((l) => l.includes('mail dropped')).length >= 2, 'two mails dropped');
+    await eventually('two mails dropped', () => sink.lines.filter((l) => l.includes('mail dropped')).length >= 2);
     // A reset was really requested (its hash is stored), yet no line carries its link.
     expect(await t.db('password_reset_tokens').where({ user_id: u.id })).toHaveLength(1);
     const log = sink.lines.join('');

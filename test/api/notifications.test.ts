@@ -1,28 +1,21 @@
-import { createServer } from 'node:net';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { categoryNamed, createAccount, createTransaction, expectProblem } from '../helpers/ledger.js';
 import { eventually } from '../helpers/eventually.js';
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { freePort } from '../helpers/net.js';
 
-/** A port nothing listens on yet (SMTP starts there later, to show the mail job retries). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-let t: TestApp;
 let smtp: TestSmtp | undefined;
 let smtpPort: number;
-beforeAll(async () => {
-  smtpPort = await freePort();
-  t = await startTestApp({ SMTP_URL: `smtp://127.0.0.1:${smtpPort}` }, { clock: new Date('2026-11-20T12:00:00Z') });
-});
+const t = useTestApp(
+  async () => {
+    // A port nothing listens on yet (SMTP starts there later, to show the mail job retries).
+    smtpPort = await freePort();
+    return { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` };
+  },
+  { clock: new Date('2026-11-20T12:00:00Z') },
+);
 afterAll(async () => {
-  await t.stop();
   await smtp?.stop();
 });
 

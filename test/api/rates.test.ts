@@ -5,32 +5,22 @@ import { createAuditService } from '../../server/audit/index.js';
 import { createRatesService, parseEcbCsv, type RatesService } from '../../server/rates/index.js';
 import { runRatesImport } from '../../server/cli/rates-import.js';
 import { formatAmount } from '../../server/shared/money.js';
-import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { testDatabaseUrl, useTestApp, useUsers } from '../helpers/app.js';
 import { expectProblem } from '../helpers/ledger.js';
 
 const run = promisify(execFile);
 const FIXTURES = path.resolve('test/fixtures');
 
-let t: TestApp;
-let admin: TestUser;
-let user: TestUser;
-let rates: RatesService;
-
 // Rates are shared by every user: this file owns the table while it runs and leaves it empty.
-// startTestApp rather than useTestApp: the shared exchange_rates table must be emptied before
-// the app stops (useTestApp's afterAll would run first and close the pool).
+const t = useTestApp({}, { beforeStop: (app) => app.db('exchange_rates').delete() });
 beforeAll(async () => {
-  t = await startTestApp();
   await t.db('exchange_rates').delete();
-  admin = await registerAndLogin(t);
-  await t.db('users').where({ id: admin.id }).update({ role: 'admin' });
-  user = await registerAndLogin(t);
-  rates = createRatesService({ db: t.db, clock: t.clock, audit: createAuditService({ clock: t.clock }) });
 });
-afterAll(async () => {
-  await t.db('exchange_rates').delete();
-  await t.stop();
+const [admin, user] = useUsers(t, 2);
+let rates: RatesService;
+beforeAll(async () => {
+  await t.db('users').where({ id: admin.id }).update({ role: 'admin' });
+  rates = createRatesService({ db: t.db, clock: t.clock, audit: createAuditService({ clock: t.clock }) });
 });
 
 const putRate = (body: unknown, token = admin.accessToken) => t.api('/rates', { method: 'PUT', token, json: body });

@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { nthDate, type Frequency } from '../../server/recurring/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 import { createAccount } from '../helpers/ledger.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
 
 /**
  * Property: for random rules, the occurrence dates equal those of a simple reference generator
@@ -53,16 +52,9 @@ describe('the calendar against a reference generator', () => {
 });
 
 describe('rules through the API against the reference generator', () => {
-  let t: TestApp;
-  let u: TestUser;
   const today = '2026-06-15';
-  beforeAll(async () => {
-    t = await startTestApp({}, { clock: new Date(`${today}T12:00:00Z`) });
-    u = await registerAndLogin(t);
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({}, { clock: new Date(`${today}T12:00:00Z`) });
+  const [u] = useUsers(t, 1);
 
   it('creates exactly the reference dates for random rules', async () => {
     await fc.assert(

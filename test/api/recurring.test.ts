@@ -1,17 +1,12 @@
 import { DateTime } from 'luxon';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startTestApp, useTestApp } from '../helpers/app.js';
 import { balanceOf, categoryNamed, createAccount, eventsOf, expectProblem, type Json } from '../helpers/ledger.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { checkLedger } from '../../server/transactions/index.js';
+import { eventually } from '../helpers/eventually.js';
 
 /** Recurring rules over real PostgreSQL; only the clock is injected. */
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({}, { clock: new Date('2026-06-15T12:00:00Z') });
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp({}, { clock: new Date('2026-06-15T12:00:00Z') });
 
 /**
  * Moves the clock and logs the given users in again (access tokens last 15 minutes, so a test that
@@ -373,8 +368,7 @@ describe('downtime and several instances', () => {
     await at('2026-09-15T12:00:00Z', u);
     const later = await startTestApp({}, { clock: new Date('2026-09-15T12:00:00Z') });
     try {
-      const deadline = Date.now() + 30_000;
-      while ((await datesIn(u, acc.id)).length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      await eventually('the new instance to catch up three months', async () => (await datesIn(u, acc.id)).length >= 4, 30_000);
       expect(await datesIn(u, acc.id)).toEqual(['2026-06-01', '2026-07-01', '2026-08-01', '2026-09-01']);
     } finally {
       await later.stop();

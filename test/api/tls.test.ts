@@ -3,20 +3,16 @@ import https from 'node:https';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 
-let t: TestApp;
 let cert: string;
-beforeAll(async () => {
+const t = useTestApp(() => {
   // The pair comes from `npm run cert:dev` itself (its script, run as npm would).
   const dir = mkdtempSync(path.join(tmpdir(), 'numina-tls-'));
   execFileSync(process.execPath, ['--import', 'tsx', 'server/cli/cert-dev.ts', dir]);
   const certFile = path.join(dir, 'dev-cert.pem');
   cert = readFileSync(certFile, 'utf8');
-  t = await startTestApp({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: path.join(dir, 'dev-key.pem') });
-});
-afterAll(async () => {
-  await t.stop();
+  return { TLS_CERT_FILE: certFile, TLS_KEY_FILE: path.join(dir, 'dev-key.pem') };
 });
 
 function get(url: string, ca?: string): Promise<{ status: number; headers: Record<string, unknown> }> {

@@ -4,6 +4,7 @@ import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { Decimal } from '../../server/shared/money.js';
 import { checkLedger } from '../../server/transactions/index.js';
 import { balanceOf, createAccount, createTransaction, expectProblem, postTransaction, type Json } from '../helpers/ledger.js';
+import { eventually } from '../helpers/eventually.js';
 
 const t = useTestApp();
 
@@ -63,18 +64,15 @@ describe('an account archived while a transaction waits for it', () => {
       await trx('accounts').where({ id: a.id }).update({ archived: true });
       pending = postTransaction(t, u, { accountId: a.id, type: 'expense', amount: '10.00', date: '2026-11-01' });
       // Wait, with a bound, until the request is blocked on that row's lock.
-      const until = Date.now() + 10_000;
-      for (;;) {
+      await eventually('POST /transactions to wait on the account row', async () => {
         const [{ waiting }] = (
           await t.db.raw(
             `SELECT count(*)::int AS waiting FROM pg_stat_activity
              WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
           )
         ).rows as { waiting: number }[];
-        if (waiting > 0) break;
-        if (Date.now() > until) throw new Error('POST /transactions never waited on the account row');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+        return waiting > 0;
+      });
     } finally {
       await trx.commit();
     }

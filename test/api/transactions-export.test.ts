@@ -1,20 +1,19 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { checkLedger } from '../../server/transactions/index.js';
 import { createAccount, expectProblem } from '../helpers/ledger.js';
+import { eventually } from '../helpers/eventually.js';
 
 /**
  * Exports stream from a database cursor and hold a connection of the downloads pool while the
  * client reads. Here the API's pool has only 2 connections, to show that stalled downloads never
  * take them: each user may run 2 downloads, the instance 4, and a client that stops reading is cut.
  */
-let t: TestApp;
-let u: TestUser;
+// The default 10 s acquire timeout: 20 requests authenticating at once queue briefly on 2 connections.
+const t = useTestApp({ DATABASE_POOL_MAX: '2' });
+const [u] = useUsers(t, 1);
 const ROWS = 30_000;
 beforeAll(async () => {
-  // The default 10 s acquire timeout: 20 requests authenticating at once queue briefly on 2 connections.
-  t = await startTestApp({ DATABASE_POOL_MAX: '2' });
-  u = await registerAndLogin(t);
   const a = await createAccount(t, u, { openingBalance: '0' });
   await t.db.transaction(async (trx) => {
     await trx.raw(
@@ -29,9 +28,6 @@ beforeAll(async () => {
     await trx('accounts').where({ id: a.id }).update({ balance: trx.raw('opening_balance + ?::numeric', [(ROWS * 1.25).toFixed(2)]) });
   });
   expect((await checkLedger(t.db, { userId: u.id })).ok).toBe(true);
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 describe('streamed export under load', () => {
@@ -65,7 +61,7 @@ describe('streamed export under load', () => {
       await Promise.all(refused.map((r) => r.arrayBuffer().catch(() => undefined)));
     }
     // Cancelled downloads give their slots back.
-    await eventually(async () => {
+    await eventually('the cancelled downloads to give their slots back', async () => {
       const again = await t.api('/transactions/export?format=csv&from=2025-01-01&to=2025-01-01', { token: u.accessToken });
       await again.arrayBuffer();
       return again.status === 200;
@@ -74,15 +70,11 @@ describe('streamed export under load', () => {
 });
 
 describe('a client that stops reading', () => {
-  let slow: TestApp;
+  const slow = useTestApp({ DATABASE_POOL_MAX: '2', DOWNLOAD_STALL_TIMEOUT_MS: '300' });
   let user: TestUser;
   beforeAll(async () => {
-    slow = await startTestApp({ DATABASE_POOL_MAX: '2', DOWNLOAD_STALL_TIMEOUT_MS: '300' });
     const login = await slow.api('/auth/login', { method: 'POST', json: { email: u.email, password: u.password } });
     user = { ...u, accessToken: ((await login.json()) as { accessToken: string }).accessToken };
-  });
-  afterAll(async () => {
-    await slow.stop();
   });
 
   it('is cut off, and its slots and connections come free without it doing anything', async () => {
@@ -92,7 +84,7 @@ describe('a client that stops reading', () => {
     await expectProblem(third, 429, 'rate_limited');
     expect(await slow.api('/metrics').then((r) => r.text())).toMatch(/^downloads_in_progress 2$/m);
     // Neither held download is read or cancelled: the server notices the stall and cuts them.
-    await eventually(async () => {
+    await eventually('the stalled downloads to be cut', async () => {
       const again = await slow.api('/transactions/export?format=csv&from=2025-01-01&to=2025-01-01', { token: user.accessToken });
       await again.arrayBuffer();
       return again.status === 200;
@@ -102,13 +94,3 @@ describe('a client that stops reading', () => {
     expect(text === 'cut' || !text.trimEnd().endsWith(']')).toBe(true);
   });
 });
-
-/** Polls `check` until it holds or the bound passes (no fixed sleeps). */
-async function eventually(check: () => Promise<boolean>, boundMs = 10_000): Promise<void> {
-  const until = Date.now() + boundMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -1,23 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { checkLedger } from '../../server/transactions/index.js';
 import { balanceOf, categoryNamed, createAccount, createTransaction, eventsOf, expectProblem, postTransaction, type Json } from '../helpers/ledger.js';
 
-let t: TestApp;
-let alice: TestUser;
-let bob: TestUser;
-beforeAll(async () => {
-  t = await startTestApp();
-  alice = await registerAndLogin(t);
-  bob = await registerAndLogin(t);
-});
-afterAll(async () => {
+const t = useTestApp({}, {
   // Whatever the tests did, the stored balances still equal opening + Σ entries.
-  const check = await checkLedger(t.db);
-  await t.stop();
-  expect(check).toMatchObject({ ok: true, balanceMismatches: [], entryMismatches: [] });
+  beforeStop: async (app) => expect(await checkLedger(app.db)).toMatchObject({ ok: true, balanceMismatches: [], entryMismatches: [] }),
 });
+const [alice, bob] = useUsers(t, 2);
 
 describe('POST /transactions', () => {
   it('records an income and raises the balance by exactly the amount', async () => {

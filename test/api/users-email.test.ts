@@ -1,17 +1,8 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
-import { startTestSmtp, type ReceivedMail, type TestSmtp } from '../helpers/smtp.js';
+import { useTestAppWithSmtp } from '../helpers/app.js';
+import { type ReceivedMail } from '../helpers/smtp.js';
 import { registerAndLogin, uniqueEmail, type TestUser } from '../helpers/users.js';
 
-let t: TestApp;
-let smtp: TestSmtp;
-beforeAll(async () => {
-  smtp = await startTestSmtp();
-  t = await startTestApp({ SMTP_URL: smtp.url, PUBLIC_URL: 'https://app.numina.test' });
-});
-afterAll(async () => {
-  await t.stop();
-  await smtp.stop();
-});
+const { t, smtp } = useTestAppWithSmtp({ PUBLIC_URL: 'https://app.numina.test' });
 
 const DAY = 24 * 60 * 60 * 1000;
 const post = (path: string, token: string, json: unknown) => t.api(path, { method: 'POST', token, json });

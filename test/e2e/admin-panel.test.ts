@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { registerAdmin } from '../helpers/admin.js';
 import { closeAllSockets, connect } from '../helpers/sockets.js';
 import { registerAndLogin, totpCode } from '../helpers/users.js';
@@ -14,21 +14,24 @@ import { registerAndLogin, totpCode } from '../helpers/users.js';
 const ARTIFACTS = path.resolve('test/artifacts');
 const STEP = 30_000;
 
-let t: TestApp;
 let browser: Browser;
+const t = useTestApp(
+  {},
+  {
+    startTimeoutMs: 300_000,
+    beforeStop: async () => {
+      closeAllSockets();
+      await browser?.close();
+    },
+  },
+);
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  t = await startTestApp();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
 }, 300_000);
-afterAll(async () => {
-  closeAllSockets();
-  await browser?.close();
-  await t?.stop();
-});
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `admin-${name}.png`), fullPage: true });
 

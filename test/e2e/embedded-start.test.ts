@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
+import { eventually } from '../helpers/eventually.js';
 
 /**
  * `npm start` with no DATABASE_URL, as a newcomer runs it: a real process on an embedded
@@ -179,7 +180,7 @@ describe('npm start without DATABASE_URL', () => {
     process.kill(npmPid, 'SIGTERM');
     expect(await server.exited).toBe(0);
     // npm exits once its child has; poll (bounded) for the last process to be reaped.
-    for (let i = 0; i < 100 && alive(everything).length; i++) await new Promise((r) => setTimeout(r, 50));
+    await eventually('every process to be reaped', () => alive(everything).length === 0, 5000);
     expect(alive(everything)).toEqual([]);
     expect(postgresPids()).toEqual([]);
   }, 120_000);

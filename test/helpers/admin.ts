@@ -1,4 +1,5 @@
 import { createAuditService } from '../../server/audit/index.js';
+import { systemActor } from '../../server/shared/write-context.js';
 import { changeRole } from '../../server/users/index.js';
 import type { TestApp } from './app.js';
 import { registerAndLogin, type TestUser } from './users.js';
@@ -6,7 +7,7 @@ import { registerAndLogin, type TestUser } from './users.js';
 /** A registered user given the admin role (as `npm run admin:promote` does). */
 export async function registerAdmin(t: TestApp): Promise<TestUser> {
   const u = await registerAndLogin(t, { name: 'Ada Admin' });
-  await changeRole(t.db, createAuditService({ clock: t.clock }), t.clock, { email: u.email, role: 'admin', actorId: null, via: 'test' });
+  await changeRole(t.db, createAuditService({ clock: t.clock }), t.clock, { email: u.email, role: 'admin', via: 'test' }, systemActor());
   return u;
 }
 

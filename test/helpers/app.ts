@@ -6,6 +6,7 @@ import { createLogger } from '../../server/shared/logger.js';
 import { startInstance, type Running } from '../../server/runtime.js';
 import { openApiDocument } from '../../server/system/system.routes.js';
 import { createContractChecker } from './contract.js';
+import { startTestSmtp, type TestSmtp } from './smtp.js';
 import { registerAndLogin, type TestUser } from './users.js';
 
 export interface TestApp extends Running {
@@ -73,33 +74,81 @@ export async function startTestApp(
 
 /**
  * A stand-in that forwards to the value `get()` returns once it exists: lets a test file declare
- * `const t = useTestApp()` at the top while the app itself starts in beforeAll.
+ * `const t = useTestApp()` at the top while the app itself starts in beforeAll. Reads, writes
+ * (`u.accessToken = …`), `in`, spreading and key listing all reach the real value.
  */
-function late<T extends object>(get: () => T | undefined, what: string): T {
+export function late<T extends object>(get: () => T | undefined, what: string): T {
+  const real = (): T => {
+    const value = get();
+    if (!value) throw new Error(`${what} is used before beforeAll started it`);
+    return value;
+  };
   return new Proxy({} as T, {
-    get(_target, key) {
-      const value = get();
-      if (!value) throw new Error(`${what} is used before beforeAll started it`);
-      // Returned as is, not bound: a value may be a callable with properties (a knex instance).
-      return Reflect.get(value, key, value) as unknown;
-    },
+    // Returned as is, not bound: a value may be a callable with properties (a knex instance).
+    get: (_target, key) => Reflect.get(real(), key, real()) as unknown,
+    set: (_target, key, value) => Reflect.set(real(), key, value),
     has: (_target, key) => Reflect.has(get() ?? {}, key),
+    ownKeys: () => Reflect.ownKeys(real()),
+    getOwnPropertyDescriptor: (_target, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(real(), key);
+      // The stand-in's own target is empty and extensible: every property it reports is configurable.
+      return d ? { ...d, configurable: true } : undefined;
+    },
   });
 }
 
+type TestAppEnv = Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
+interface TestAppOptions {
+  clock?: Date;
+  /** Where log lines go (tests that read the log). */
+  logStream?: DestinationStream;
+  /** What must still reach the running app at the end (checks, cleanup); the app stops even if it throws. */
+  beforeStop?: (app: TestApp) => PromiseLike<unknown> | void;
+  /** The start's own bound, when it does more than start (default: jest's test timeout). */
+  startTimeoutMs?: number;
+}
+
+const envOf = async (env: TestAppEnv) => (typeof env === 'function' ? await env() : env);
+
 /**
- * The app for one test file: started in beforeAll (env and clock as for startTestApp), stopped in
- * afterAll. Replaces the start/stop preamble every file used to copy.
+ * The app for one test file (or one describe block): started in beforeAll (env and clock as for
+ * startTestApp; `env` may be a function read then), stopped in afterAll. Replaces the start/stop
+ * preamble every file used to copy.
  */
-export function useTestApp(env: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>) = {}, opts: { clock?: Date } = {}): TestApp {
+export function useTestApp(env: TestAppEnv = {}, opts: TestAppOptions = {}): TestApp {
   let app: TestApp | undefined;
   beforeAll(async () => {
-    app = await startTestApp(typeof env === 'function' ? await env() : env, opts);
-  });
-  afterAll(async () => {
-    await app?.stop();
-  });
+    app = await startTestApp(await envOf(env), opts);
+  }, opts.startTimeoutMs);
+  afterAll(() => stopTestApp(app, opts));
   return late(() => app, 'the test app');
+}
+
+async function stopTestApp(app: TestApp | undefined, opts: TestAppOptions): Promise<void> {
+  if (!app) return;
+  try {
+    await opts.beforeStop?.(app);
+  } finally {
+    await app.stop();
+  }
+}
+
+/**
+ * useTestApp with a real SMTP server in the test process: the server starts first and the app's
+ * SMTP_URL points at it; the app stops first, so no mail is cut off mid-delivery.
+ */
+export function useTestAppWithSmtp(env: TestAppEnv = {}, opts: TestAppOptions = {}): { t: TestApp; smtp: TestSmtp } {
+  let smtp: TestSmtp | undefined;
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    smtp = await startTestSmtp();
+    app = await startTestApp({ SMTP_URL: smtp.url, ...(await envOf(env)) }, opts);
+  }, opts.startTimeoutMs);
+  afterAll(async () => {
+    await stopTestApp(app, opts);
+    await smtp?.stop();
+  });
+  return { t: late(() => app, 'the test app'), smtp: late(() => smtp, 'the test SMTP server') };
 }
 
 /** `count` users registered and logged in through the API in beforeAll (after the app started). */

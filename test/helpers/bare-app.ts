@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { createApp, type App } from '../../server/app.js';
 import { loadConfig, type Config } from '../../server/shared/config.js';
@@ -7,7 +6,8 @@ import { createDb, type Db } from '../../server/shared/db.js';
 import type { RouteSet } from '../../server/context.js';
 import { createLogger } from '../../server/shared/logger.js';
 import { closeServer, createHttpServer, listen, type HttpServer } from '../../server/shared/server.js';
-import { testDatabaseUrl } from './app.js';
+import { late, testDatabaseUrl } from './app.js';
+import { captureLogs } from './logs.js';
 
 export interface BareApp {
   app: App;
@@ -33,13 +33,7 @@ export async function startBareApp(opts: { routes?: RouteSet[]; env?: Record<str
     SHUTDOWN_TIMEOUT_MS: '3000',
     ...opts.env,
   });
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
-      cb();
-    },
-  });
+  const { entries: logs, stream: sink } = captureLogs();
   const db = createDb(opts.databaseUrl ?? testDatabaseUrl(), config.databasePoolMax, config.databaseAcquireTimeoutMs);
   const redis = config.redisUrl ? new Redis(config.redisUrl) : undefined;
   const app = await createApp({ config, db, logger: createLogger('info', sink), bare: true, routes: opts.routes, redis });
@@ -58,4 +52,16 @@ export async function startBareApp(opts: { routes?: RouteSet[]; env?: Record<str
       redis?.disconnect();
     },
   };
+}
+
+/** startBareApp for one test file (or describe block): started in beforeAll, stopped in afterAll. */
+export function useBareApp(opts: Parameters<typeof startBareApp>[0] = {}): BareApp {
+  let app: BareApp | undefined;
+  beforeAll(async () => {
+    app = await startBareApp(opts);
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+  return late(() => app, 'the bare app');
 }

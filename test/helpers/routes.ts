@@ -10,13 +10,3 @@ export const concretePath = (r: RegisteredRoute, id: string): string => r.path.r
 
 /** A JSON body for routes that take one (an empty object: enough to reach validation). */
 export const emptyBodyFor = (r: RegisteredRoute): object | undefined => (r.hasBody ? {} : undefined);
-
-/** Polls `check` until it holds or `boundMs` passes (no fixed sleeps). */
-export async function eventually(check: () => Promise<boolean>, boundMs = 10_000, what = 'condition'): Promise<void> {
-  const until = Date.now() + boundMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > until) throw new Error(`${what} not met within ${boundMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -1,17 +1,11 @@
 import { systemWrite } from '../../server/shared/write-context.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { categoryNamed, createAccount } from '../helpers/ledger.js';
 import { registerAndLogin } from '../helpers/users.js';
 import { closeAllSockets, connectLive } from '../helpers/sockets.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({}, { clock: new Date('2026-11-20T12:00:00Z') });
-});
+const t = useTestApp({}, { clock: new Date('2026-11-20T12:00:00Z') });
 afterEach(() => closeAllSockets());
-afterAll(async () => {
-  await t.stop();
-});
 
 describe('budget.alert and goal.progress as live events', () => {
   it('an expense crossing a threshold on a goal account sends budget.alert and goal.progress after commit; a rolled-back one sends nothing', async () => {

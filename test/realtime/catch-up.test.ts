@@ -1,17 +1,11 @@
 import http from 'node:http';
 import { createRealtime } from '../../realtime/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { closeAllSockets, connect, connectLive, publish, publishWithoutSignal } from '../helpers/sockets.js';
 import { registerAndLogin } from '../helpers/users.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
+const t = useTestApp();
 afterEach(() => closeAllSockets());
-afterAll(async () => {
-  await t.stop();
-});
 
 const balance = (n: number) => ({ accountId: 'acc', balance: `${n}.00`, currency: 'USD' });
 
@@ -61,13 +55,7 @@ describe.each([
   ['PostgreSQL NOTIFY', {}],
   ['Redis pub/sub (REDIS_URL set)', { REDIS_URL }],
 ])('signals over %s', (_transport, env: Record<string, string>) => {
-  let a: TestApp;
-  beforeAll(async () => {
-    a = await startTestApp(env);
-  });
-  afterAll(async () => {
-    await a?.stop();
-  });
+  const a = useTestApp(env);
 
   it('reach a second instance that has no catch-up: it delivers a change committed on the first, and ends a login revoked there', async () => {
     const server = http.createServer();

@@ -1,19 +1,13 @@
 import { systemWrite } from '../../server/shared/write-context.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
 import { io as ioClient } from 'socket.io-client';
 import { closeAllSockets, connect, connectError, connectLive, publish, type WireEvent } from '../helpers/sockets.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
+const t = useTestApp();
 afterEach(() => {
   closeAllSockets();
   t.clock.set(new Date());
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 const MINUTE = 60_000;

@@ -2,21 +2,15 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
 import { createRealtime, pruneEvents } from '../../realtime/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
 import { eventually } from '../helpers/eventually.js';
 import { closeAllSockets, connect, connectLive, publish, publishIn, type WireEvent } from '../helpers/sockets.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
+const t = useTestApp();
 afterEach(() => {
   closeAllSockets();
   t.clock.set(new Date());
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 const balance = (n: number) => ({ accountId: 'acc', balance: `${n}.00`, currency: 'USD' });

@@ -1,15 +1,9 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { closeAllSockets, connectLive } from '../helpers/sockets.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
+const t = useTestApp();
 afterEach(() => closeAllSockets());
-afterAll(async () => {
-  await t.stop();
-});
 
 async function account(user: TestUser, openingBalance: string, currency = 'USD'): Promise<{ id: string }> {
   const res = await t.api('/accounts', { method: 'POST', token: user.accessToken, json: { name: `Acc ${openingBalance}`, type: 'bank', currency, openingBalance } });

@@ -1,19 +1,13 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { createRealtime, type Realtime } from '../../realtime/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { eventually } from '../helpers/eventually.js';
 import { closeAllSockets, connect, connectError, connectLive, publish, type RecordingSocket } from '../helpers/sockets.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
+const t = useTestApp();
 afterEach(() => closeAllSockets());
-afterAll(async () => {
-  await t.stop();
-});
 
 async function login(user: TestUser): Promise<string> {
   const res = await t.api('/auth/login', { method: 'POST', json: { email: user.email, password: user.password } });

@@ -5,21 +5,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { writeDevCert } from '../../server/shared/dev-cert.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp } from '../helpers/app.js';
 import { publish, type WireEvent } from '../helpers/sockets.js';
 
-let t: TestApp;
 let ca: string;
 const sockets: Socket[] = [];
-beforeAll(async () => {
-  const pair = await writeDevCert(mkdtempSync(path.join(tmpdir(), 'numina-rt-tls-')));
-  ca = pair.cert;
-  t = await startTestApp({ TLS_CERT_FILE: pair.certFile, TLS_KEY_FILE: pair.keyFile });
-});
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await t.stop();
-});
+const t = useTestApp(
+  async () => {
+    const pair = await writeDevCert(mkdtempSync(path.join(tmpdir(), 'numina-rt-tls-')));
+    ca = pair.cert;
+    return { TLS_CERT_FILE: pair.certFile, TLS_KEY_FILE: pair.keyFile };
+  },
+  { beforeStop: () => sockets.forEach((s) => s.close()) },
+);
 
 /** POST JSON over HTTPS, trusting only the test certificate. */
 function post(pathname: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {

@@ -1,27 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestApp, testDatabaseUrl, type TestApp } from '../helpers/app.js';
+import { testDatabaseUrl, useTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin } from '../helpers/users.js';
 import { eventually } from '../helpers/eventually.js';
 import { closeAllSockets, connect, connectLive, publish, publishIn } from '../helpers/sockets.js';
+import { freePort } from '../helpers/net.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-let a: TestApp;
+const a = useTestApp({}, { beforeStop: () => stopSecondInstance() });
 let b: { url: string; child: ChildProcess; output: string[] };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts instance B as its own process (`node --import tsx server/main.ts`) on the same database and secrets as A. */
 async function startSecondInstance(t: TestApp): Promise<typeof b> {
@@ -73,14 +62,9 @@ async function stopSecondInstance(): Promise<void> {
 }
 
 beforeAll(async () => {
-  a = await startTestApp();
   b = await startSecondInstance(a);
 }, 40_000);
 afterEach(() => closeAllSockets());
-afterAll(async () => {
-  await stopSecondInstance();
-  await a?.stop();
-});
 
 const balance = (n: number) => ({ accountId: 'acc', balance: `${n}.00`, currency: 'USD' });
 

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { RegisteredRoute } from '../../server/shared/http.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 import { createAccount, createTransaction, expectProblem, type Json } from '../helpers/ledger.js';
 import { createNotification } from '../../server/notifications/index.js';
 import { concretePath, routeLabel } from '../helpers/routes.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
 
 /**
  * OWASP API1:2023 Broken Object Level Authorization. Every route of the route registry with an
@@ -12,18 +11,11 @@ import { registerAndLogin, type TestUser } from '../helpers/users.js';
  * exists), and Bob's object is exactly as before. A new `:id` route without a fixture here fails
  * the test, so it cannot escape.
  */
-let t: TestApp;
-let alice: TestUser;
-let bob: TestUser;
+const t = useTestApp();
+const [alice, bob] = useUsers(t, 2);
 let aliceAccount: Json;
 beforeAll(async () => {
-  t = await startTestApp();
-  alice = await registerAndLogin(t);
-  bob = await registerAndLogin(t);
   aliceAccount = await createAccount(t, alice, { name: 'Alice own' });
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 /** How to make Bob's object behind a path prefix, read it back as Bob sees it, and a valid body for each write. */

@@ -1,6 +1,6 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 import { createAccount, createTransaction, expectProblem } from '../helpers/ledger.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { registerAndLogin } from '../helpers/users.js';
 
 /**
  * OWASP API10:2023 Unsafe Consumption of APIs: data the server takes from outside — other
@@ -8,15 +8,8 @@ import { registerAndLogin, type TestUser } from '../helpers/users.js';
  * treated as untrusted. One entry per external source; a new source (the ECB rates import, a
  * webhook) is one more entry in SOURCES with its own hostile input and the defended outcome.
  */
-let t: TestApp;
-let u: TestUser;
-beforeAll(async () => {
-  t = await startTestApp();
-  u = await registerAndLogin(t);
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
+const [u] = useUsers(t, 1);
 
 /** RFC 4180 rows (quoted fields, doubled quotes, line breaks inside quotes) as objects keyed by the header. */
 function parseCsv(text: string): Record<string, string>[] {

@@ -1,23 +1,14 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 import { expectProblem } from '../helpers/ledger.js';
-import { registerAndLogin, uniqueEmail, type TestUser } from '../helpers/users.js';
+import { registerAndLogin, uniqueEmail } from '../helpers/users.js';
 
 /**
  * OWASP API2:2023 Broken Authentication: forged, altered, expired and revoked tokens are refused;
  * a stolen refresh token is caught on reuse; login answers do not tell whether an email exists;
  * password guessing is throttled.
  */
-let t: TestApp;
-let alice: TestUser;
-let bob: TestUser;
-beforeAll(async () => {
-  t = await startTestApp();
-  alice = await registerAndLogin(t);
-  bob = await registerAndLogin(t);
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
+const [alice, bob] = useUsers(t, 2);
 
 const me = (token: string) => t.api('/users/me', { token });
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');

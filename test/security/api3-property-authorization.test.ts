@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RegisteredRoute } from '../../server/shared/http.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, useUsers, type TestApp } from '../helpers/app.js';
 import { createAccount, createTransaction, expectProblem, type Json } from '../helpers/ledger.js';
 import { concretePath, routeLabel } from '../helpers/routes.js';
 import { registerAndLogin, totpCode, uniqueEmail, type TestUser } from '../helpers/users.js';
@@ -13,20 +13,13 @@ import { registerAndLogin, totpCode, uniqueEmail, type TestUser } from '../helpe
  *   carries a field named like a secret or a hash, except the contract's own allow-list; and no
  *   value is a password hash or the user's password.
  */
-let t: TestApp;
-let u: TestUser;
-let bob: TestUser;
+const t = useTestApp();
+const [u, bob] = useUsers(t, 2);
 let account: Json;
 let tx: Json;
 beforeAll(async () => {
-  t = await startTestApp();
-  u = await registerAndLogin(t);
-  bob = await registerAndLogin(t);
   account = await createAccount(t, u, { openingBalance: '100.00' });
   tx = await createTransaction(t, u, { accountId: account.id, type: 'expense', amount: '10.00' });
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 const SECRET_LIKE = /pass(word)?|hash|secret|token|salt|totp|otp|recovery|_enc$|encrypted|private.?key|api.?key|cvv|\bpin\b/i;

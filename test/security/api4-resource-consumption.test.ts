@@ -1,7 +1,7 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 import { createAccount, expectProblem } from '../helpers/ledger.js';
-import { eventually } from '../helpers/routes.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { eventually } from '../helpers/eventually.js';
+import { registerAndLogin } from '../helpers/users.js';
 import { closeAllSockets, connect } from '../helpers/sockets.js';
 
 /**
@@ -9,16 +9,8 @@ import { closeAllSockets, connect } from '../helpers/sockets.js';
  * streamed downloads and sockets all have a bound, and crossing it is a clear 4xx (or a closed
  * socket), never a 5xx or a stalled server.
  */
-let t: TestApp;
-let u: TestUser;
-beforeAll(async () => {
-  t = await startTestApp();
-  u = await registerAndLogin(t);
-});
-afterAll(async () => {
-  closeAllSockets();
-  await t.stop();
-});
+const t = useTestApp({}, { beforeStop: closeAllSockets });
+const [u] = useUsers(t, 1);
 
 describe('API4 request size', () => {
   it('refuses a body over 1 MB with 413 before reading it all', async () => {
@@ -60,15 +52,10 @@ describe('API4 page size', () => {
 });
 
 describe('API4 request rates', () => {
-  let limited: TestApp;
+  const limited = useTestApp({ RATE_LIMIT_USER_PER_MINUTE: '15', RATE_LIMIT_IP_PER_MINUTE: '12' }, { beforeStop: (app) => app.db('rate_limits').delete() });
   beforeAll(async () => {
-    limited = await startTestApp({ RATE_LIMIT_USER_PER_MINUTE: '15', RATE_LIMIT_IP_PER_MINUTE: '12' });
     // Earlier files counted requests from 127.0.0.1 under far higher limits: start from empty counters.
     await limited.db('rate_limits').delete();
-  });
-  afterAll(async () => {
-    await limited.db('rate_limits').delete();
-    await limited.stop();
   });
 
   it('limits each user per minute (429 with Retry-After), without slowing another user', async () => {
@@ -115,7 +102,7 @@ describe('API4 streamed downloads', () => {
     await expectProblem(await t.api('/transactions/export?format=csv', { token: d.accessToken }), 429, 'rate_limited');
     expect((await t.api('/accounts', { token: u.accessToken })).status).toBe(200);
     await Promise.all(held.map((r) => r.body!.cancel()));
-    await eventually(async () => {
+    await eventually('a download slot to come free', async () => {
       const again = await t.api('/transactions/export?format=csv&from=2025-01-01&to=2025-01-01', { token: d.accessToken });
       await again.arrayBuffer();
       return again.status === 200;

@@ -1,7 +1,7 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 import { expectProblem } from '../helpers/ledger.js';
 import { concretePath, emptyBodyFor, routeLabel } from '../helpers/routes.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { registerAndLogin } from '../helpers/users.js';
 
 /**
  * OWASP API5:2023 Broken Function Level Authorization: every admin route of the route registry
@@ -9,17 +9,10 @@ import { registerAndLogin, type TestUser } from '../helpers/users.js';
  * promotion or demotion applies to tokens already issued. (The admin panel's own routes are
  * tested with the panel.)
  */
-let t: TestApp;
-let user: TestUser;
-let admin: TestUser;
+const t = useTestApp();
+const [user, admin] = useUsers(t, 2);
 beforeAll(async () => {
-  t = await startTestApp();
-  user = await registerAndLogin(t);
-  admin = await registerAndLogin(t);
   await t.db('users').where({ id: admin.id }).update({ role: 'admin' });
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 const adminRoutes = () => t.app.registry.routes.filter((r) => r.access === 'admin');

@@ -1,7 +1,6 @@
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestAppWithSmtp } from '../helpers/app.js';
 import { expectProblem } from '../helpers/ledger.js';
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js';
-import { eventually } from '../helpers/routes.js';
+import { eventually } from '../helpers/eventually.js';
 import { registerAndLogin, uniqueEmail, type TestUser } from '../helpers/users.js';
 
 /**
@@ -9,19 +8,11 @@ import { registerAndLogin, uniqueEmail, type TestUser } from '../helpers/users.j
  * sign-up, password-reset mail, 2FA code guessing — are bounded, and the bound is a 429 that
  * leaves nothing behind (no account, no mail, no 2FA).
  */
-let t: TestApp;
-let smtp: TestSmtp;
+const { t, smtp } = useTestAppWithSmtp({ RATE_LIMIT_IP_PER_MINUTE: '20' }, { beforeStop: (app) => app.db('rate_limits').delete() });
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  t = await startTestApp({ SMTP_URL: smtp.url, RATE_LIMIT_IP_PER_MINUTE: '20' });
   // Earlier test files of this run counted their requests from 127.0.0.1 under a far higher limit;
   // this file's limit of 20 must start from empty counters, as it would on its own.
   await t.db('rate_limits').delete();
-});
-afterAll(async () => {
-  await t.db('rate_limits').delete();
-  await t.stop();
-  await smtp.stop();
 });
 
 describe('API6 sensitive business flows', () => {
@@ -30,7 +21,7 @@ describe('API6 sensitive business flows', () => {
     const forgot = () => t.api('/auth/password/forgot', { method: 'POST', json: { email: u.email } });
     for (let i = 0; i < 5; i++) expect((await forgot()).status).toBe(202);
     // Registration mailed a verification link too: only the reset mails count here.
-    await eventually(async () => smtp.mails.filter((m) => m.to.includes(u.email) && m.subject === 'Reset your Numina password').length === 5, 10_000, '5 reset mails');
+    await eventually('5 reset mails', () => smtp.mails.filter((m) => m.to.includes(u.email) && m.subject === 'Reset your Numina password').length === 5);
     await expectProblem(await forgot(), 429, 'rate_limited');
     // The same email in other letter case is the same bucket.
     await expectProblem(await t.api('/auth/password/forgot', { method: 'POST', json: { email: u.email.toUpperCase() } }), 429);

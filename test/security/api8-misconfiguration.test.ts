@@ -1,26 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { RouteSet } from '../../server/context.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { startTestApp, useTestApp, useUsers } from '../helpers/app.js';
 import { startBareApp } from '../helpers/bare-app.js';
 import { expectProblem } from '../helpers/ledger.js';
 import { concretePath, emptyBodyFor, routeLabel } from '../helpers/routes.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
 
 /**
  * OWASP API8:2023 Security Misconfiguration: security headers, CORS closed unless configured,
  * errors without internals, `Cache-Control: no-store` on every response of the registry that may
  * carry tokens, secrets or financial data, and /metrics closed in production.
  */
-let t: TestApp;
-let u: TestUser;
-beforeAll(async () => {
-  t = await startTestApp();
-  u = await registerAndLogin(t);
-});
-afterAll(async () => {
-  await t.db('rate_limits').delete();
-  await t.stop();
-});
+const t = useTestApp({}, { beforeStop: (app) => app.db('rate_limits').delete() });
+const [u] = useUsers(t, 1);
 
 const SOME_ID = '00000000-0000-4000-8000-000000000000';
 

@@ -1,7 +1,6 @@
 import { toOpenApiPath } from '../../server/shared/http.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { useTestApp, useUsers } from '../helpers/app.js';
 import { expectProblem } from '../helpers/ledger.js';
-import { registerAndLogin, type TestUser } from '../helpers/users.js';
 
 /**
  * OWASP API9:2023 Improper Inventory Management: every route the server answers is a route of the
@@ -9,15 +8,8 @@ import { registerAndLogin, type TestUser } from '../helpers/users.js';
  * non-API paths (the docs page's assets) are an explicit list. Old versions and stray endpoints
  * do not exist.
  */
-let t: TestApp;
-let u: TestUser;
-beforeAll(async () => {
-  t = await startTestApp();
-  u = await registerAndLogin(t);
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
+const [u] = useUsers(t, 1);
 
 /** Paths served outside the registry, each with why: static files of the docs page, no data. */
 const OUTSIDE_REGISTRY: Record<string, string> = {

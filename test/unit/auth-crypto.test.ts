@@ -1,5 +1,4 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import {
   createAccessTokens,
   createPasswordHasher,
@@ -12,6 +11,7 @@ import {
 import { passwordProblems } from '../../server/auth/strength.js';
 import { createLogger } from '../../server/shared/logger.js';
 import { createMailer } from '../../server/shared/mailer.js';
+import { captureLogs } from '../helpers/logs.js';
 
 const SECRET = 'unit-test-secret-that-is-long-enough-0123';
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -126,14 +126,8 @@ describe('password strength', () => {
 
 describe('mailer without SMTP_URL', () => {
   it('in development writes the mail to the log instead', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        lines.push(String(chunk));
-        cb();
-      },
-    });
-    const mailer = createMailer({ env: 'development', smtpUrl: undefined, mailFrom: 'Numina <no-reply@numina.local>' }, createLogger('info', sink));
+    const { lines, logger } = capturedLogger();
+    const mailer = createMailer({ env: 'development', smtpUrl: undefined, mailFrom: 'Numina <no-reply@numina.local>' }, logger);
     await mailer.send({ to: 'ada@example.com', subject: 'Hello', text: 'link: https://x/reset-password?token=abc' });
     const entry = JSON.parse(lines.join(''));
     expect(entry.mail).toMatchObject({ to: 'ada@example.com', subject: 'Hello', body: expect.stringContaining('reset-password?token=abc') });
@@ -142,14 +136,8 @@ describe('mailer without SMTP_URL', () => {
 
 /** A logger whose lines land in `lines` (the real pino, redaction included). */
 function capturedLogger(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(String(chunk));
-      cb();
-    },
-  });
-  return { lines, logger: createLogger('info', sink) };
+  const { lines, stream } = captureLogs();
+  return { lines, logger: createLogger('info', stream) };
 }
 
 describe('mailer without SMTP_URL outside development', () => {
