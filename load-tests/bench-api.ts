@@ -28,7 +28,9 @@ const db = await createBenchDatabase();
 // COUNT_QUERIES_FILE=<path>: the server counts its SQL statements (count-queries.mjs); the steady state's are in <path>.1.json.
 const countQueries = process.env.COUNT_QUERIES_FILE;
 const nodeArgs = [...(countQueries ? ['--import', new URL('./count-queries.mjs', import.meta.url).href] : []), ...(process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-const server = await startServer(db.url, process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}, nodeArgs);
+// REDIS_URL and DATABASE_POOL_MAX (default 20 in startServer) pass through to the server.
+const serverEnv = Object.fromEntries(['REDIS_URL', 'DATABASE_POOL_MAX'].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))) as Record<string, string>;
+const server = await startServer(db.url, serverEnv, nodeArgs);
 const latencies = new Map<string, number[]>();
 let errors = 0;
 let requests = 0;
@@ -111,7 +113,7 @@ try {
 }
 const elapsed = (Date.now() - started) / 1000;
 const steadyRequests = requests - setupRequests;
-console.log(`bench-api: ${users} users, think ${thinkMs} ms, mix ${writesOnly ? 'writes' : 'all'}, ${elapsed.toFixed(1)} s, ${os.cpus().length} cores, node ${process.version}`);
+console.log(`bench-api: ${users} users, think ${thinkMs} ms, mix ${writesOnly ? 'writes' : 'all'}, ${elapsed.toFixed(1)} s, ${os.cpus().length} cores, node ${process.version}, pool ${serverEnv.DATABASE_POOL_MAX ?? 20}${serverEnv.REDIS_URL ? ', Redis' : ''}`);
 console.log(`steady state: ${steadyRequests} requests, ${(steadyRequests / elapsed).toFixed(0)} req/s; errors (all phases) ${errors}; server peak RSS ${peakRss.toFixed(0)} MB`);
 // CPU time, unlike latency, hardly depends on what else the machine runs: the cost of a request.
 console.log(
