@@ -1,16 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { pino, type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
-
-/** The fields of pino's serialized request (typed `any` by pino-http) that the request log keeps. */
-interface SerializedRequest {
-  id: unknown;
-  method: string;
-  url: string;
-  headers: Record<string, unknown>;
-  remoteAddress: string | undefined;
-}
 
 /** Paths never written to a log line, whatever logs them. */
 export const REDACT_PATHS = [
@@ -60,27 +50,60 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Honours a well-formed incoming X-Request-Id or makes one, echoes it back, and logs with it. */
+declare module 'http' {
+  interface IncomingMessage {
+    /** The request's logger (its lines carry `req` and `requestId`); made on first use. Declared as pino-http declares it. */
+    log: Logger;
+  }
+}
+
+/** What a request's log lines say about it (as pino-http's serializer kept it): never the body. */
+function requestView(req: Request) {
+  return { id: req.res?.locals.requestId as string, method: req.method, url: req.originalUrl || req.url, headers: req.headers, remoteAddress: req.socket?.remoteAddress };
+}
+
+/**
+ * Honours a well-formed incoming X-Request-Id or makes one, echoes it back, and logs each request
+ * once it ends — `request completed` (info), 4xx at warn, `request errored` with `err` at error
+ * for a 5xx other than 503 (a deliberate answer: overload, database outage, logged once where
+ * detected) — the lines pino-http wrote. Unlike pino-http, nothing is built for a line that the
+ * level drops: the request's child logger (`req.log`, serialising `req` with its headers) is made
+ * only when something logs through it.
+ */
 export function requestLogging(logger: Logger): RequestHandler[] {
-  const assignId: RequestHandler = (req, res, next) => {
-    const incoming = req.get('x-request-id');
-    const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
-    res.locals.requestId = id;
-    res.setHeader('X-Request-Id', id);
-    next();
-  };
-  const http = pinoHttp({
-    logger,
-    genReqId: (_req, res) => (res as unknown as { locals: { requestId: string } }).locals.requestId,
-    customProps: (req) => ({ requestId: req.id }),
-    serializers: {
-      req: (raw) => {
-        const req = raw as SerializedRequest;
-        return { id: req.id, method: req.method, url: req.url, headers: req.headers, remoteAddress: req.remoteAddress };
-      },
+  return [
+    (req, res, next) => {
+      const incoming = req.get('x-request-id');
+      const requestId = incoming && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+      res.locals.requestId = requestId;
+      res.setHeader('X-Request-Id', requestId);
+      const started = Date.now();
+      let child: Logger | undefined;
+      Object.defineProperty(req, 'log', {
+        configurable: true,
+        enumerable: false,
+        get: () => (child ??= logger.child({ req: requestView(req), requestId })),
+      });
+      const done = (err?: Error) => {
+        res.removeListener('close', done);
+        res.removeListener('finish', done);
+        res.removeListener('error', done);
+        const failure = err ?? (res as Response & { err?: Error }).err;
+        const level = failure || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+        if (!logger.isLevelEnabled(level)) return;
+        const log = req.log;
+        const responseTime = Date.now() - started;
+        const resView = { statusCode: res.headersSent ? res.statusCode : null, headers: res.getHeaders() };
+        if (failure || res.statusCode >= 500) {
+          log[level]({ res: resView, err: failure ?? new Error(`failed with status code ${res.statusCode}`), responseTime }, 'request errored');
+        } else {
+          log[level]({ res: resView, responseTime }, !req.readableAborted && res.writableEnded ? 'request completed' : 'request aborted');
+        }
+      };
+      res.on('close', done);
+      res.on('finish', done);
+      res.on('error', done);
+      next();
     },
-    // 503 is a deliberate answer (overload, database outage: logged once where it is detected), not a fault.
-    customLogLevel: (_req, res, err) => (err || (res.statusCode >= 500 && res.statusCode !== 503) ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-  });
-  return [assignId, http];
+  ];
 }
