@@ -51,9 +51,11 @@ export const TSX_ENTRY = ['--import', 'tsx', 'server/main.ts'];
 export const BUILT_ENTRY = ['dist/server/main.js'];
 
 /** Starts the server as its own process (as in production) and waits for /readyz. */
-export async function startServer(databaseUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = [], entry = TSX_ENTRY): Promise<ServerProcess> {
+/** `cwd`: the tree whose server runs (default: this one), e.g. another checkout for a side-by-side run. */
+export async function startServer(databaseUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = [], entry = TSX_ENTRY, cwd?: string): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, ...entry], {
+    cwd,
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
