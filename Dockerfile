@@ -23,6 +23,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund \
     && npm cache clean --force
+# Scheduled backups (BACKUP_DIR/BACKUP_CRON) run pg_dump: Debian 12's client is PostgreSQL 15, the
+# Compose database's major. The archive directory is the node user's (a volume mounted there keeps it).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/* \
+    && mkdir -p /var/backups/numina \
+    && chown node:node /var/backups/numina
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000

@@ -6,7 +6,7 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 const globals = { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', __ENV: 'readonly' };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'coverage/', '.tmp/', 'dist/'] },
+  { ignores: ['node_modules/', '.data/', 'coverage/', '.tmp/', 'dist/', 'realtime/dashboard/build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

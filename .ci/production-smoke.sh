@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the Docker image does, without Docker: the build output installed with `npm ci --omit=dev`
 # in a temporary folder, started with NODE_ENV=production, real secrets and METRICS_TOKEN against
-# the machine's PostgreSQL (no SMTP_URL: mail is dropped), /readyz 200, register and log in, stopped
+# the machine's PostgreSQL (no SMTP_URL: mail is dropped), /readyz 200, register and log in, the
+# dashboard page and its bundle served from dist/, stopped
 # by a signal, nothing left running. Run by .ci/run after `npm run build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +55,15 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$base/users/me" -H "authorization
 [ "$code" = 200 ] || fail "GET /users/me answered $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/metrics" -H "authorization: Bearer $metrics_token")
 [ "$code" = 200 ] || fail "GET /metrics with METRICS_TOKEN answered $code"
+# The live dashboard ships inside dist/ (npm run build bundles it; nothing is built at start).
+code=$(curl -s -D "$dir/dashboard.headers" -o "$dir/dashboard.html" -w '%{http_code}' "$base/dashboard")
+[ "$code" = 200 ] || fail "GET /dashboard answered $code"
+grep -q '/dashboard/assets/dashboard.js' "$dir/dashboard.html" || fail "GET /dashboard is not the dashboard page"
+grep -qi "^content-security-policy: .*script-src 'self'" "$dir/dashboard.headers" || fail "GET /dashboard has no strict CSP"
+for asset in dashboard.js dashboard.css; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$base/dashboard/assets/$asset")
+  [ "$code" = 200 ] || fail "GET /dashboard/assets/$asset answered $code"
+done
 
 kill -TERM "$pid"
 for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -62,4 +72,4 @@ wait "$pid" || fail "exited with $? after SIGTERM"
 pid=
 left=$(pgrep -f "$dir" || true)
 [ -z "$left" ] || fail "processes left running: $left"
-echo "production smoke: ok (built server from npm ci --omit=dev, NODE_ENV=production: ready, register, login, metrics, clean stop)"
+echo "production smoke: ok (built server from npm ci --omit=dev, NODE_ENV=production: ready, register, login, metrics, dashboard, clean stop)"

@@ -1,8 +1,8 @@
 /**
  * What an admin can do to a user, as a list: each entry is one AdminJS record action (a
  * confirmation page whose button POSTs), run through the owning feature's service, which writes
- * the change and its audit entry (the admin as actor) in one transaction. Adding an action (the
- * GDPR "erase user data" one, once `server/gdpr/` exports its service) is one more entry here.
+ * the change and its audit entry (the admin as actor) in one transaction. Adding an action is one
+ * more entry here. An erased user's tombstone is offered none.
  */
 import type { ActionContext, ActionRequest, ActionResponse, After, BaseRecord, RecordActionResponse } from 'adminjs';
 import type { Response } from 'express';
@@ -11,16 +11,19 @@ import type { AuditContext } from '../server/shared/write-context.js';
 import type { AuthServices } from '../server/auth/index.js';
 import type { Clock } from '../server/shared/clock.js';
 import type { Db } from '../server/shared/db.js';
+import type { EraseService } from '../server/gdpr/index.js';
 import { AppError, ConflictError } from '../server/shared/errors.js';
 import { changeRole } from '../server/users/index.js';
 
 /** The user a record action is about, as the resource shows it. */
 export interface TargetUser {
   id: string;
+  /** How the panel names the user in notices: the email, or "erased user <id>" on a tombstone. */
   email: string;
   role: 'user' | 'admin';
   disabled: boolean;
   two_factor: boolean;
+  erased: boolean;
 }
 
 /** The signed-in admin and the request facts every audit entry carries. */
@@ -34,6 +37,7 @@ export interface UserActionDeps {
   clock: Clock;
   audit: AuditService;
   auth: AuthServices;
+  erase: EraseService;
 }
 
 export interface UserAction {
@@ -43,7 +47,7 @@ export interface UserAction {
   prompt: string;
   variant: 'danger' | 'primary';
   icon: string;
-  /** Offered for this user? (e.g. "enable" only for a disabled one) */
+  /** Offered for this user? (e.g. "enable" only for a disabled one; never for an erased one) */
   offered(user: TargetUser, admin: { id: string }): boolean;
   /** Does it, audited with the admin as actor; returns the message shown. AppErrors are shown as refusals. */
   run(deps: UserActionDeps, user: TargetUser, actor: Actor): Promise<string>;
@@ -113,6 +117,20 @@ export const USER_ACTIONS: UserAction[] = [
       return `Two-factor authentication is off for ${u.email}; they were mailed.`;
     },
   },
+  {
+    name: 'eraseUserData',
+    label: 'Erase user data',
+    prompt:
+      'Erase this user and all their data (GDPR)? Their accounts, transactions, budgets, goals, notifications and logins are deleted for good; only a tombstone without personal data and their audit entries, with personal data removed, are kept. This cannot be undone.',
+    variant: 'danger',
+    icon: 'Trash2',
+    offered: (u, admin) => u.id !== admin.id,
+    async run({ erase }, u, actor) {
+      if (u.id === actor.id) throw new ConflictError('Erase your own account from the app (DELETE /users/me), not from the panel.', 'self_erase');
+      await erase.eraseByAdmin(u.id, actor);
+      return `The data of ${u.email} is erased; a tombstone without personal data remains.`;
+    },
+  },
 ];
 
 /** Request facts captured before AdminJS copies the request (its copy loses `req.ip`). */
@@ -120,7 +138,9 @@ export const rcOf = (res: Response): AuditContext => res.locals.adminRc as Audit
 
 function targetOf(record: BaseRecord): TargetUser {
   const p = record.params as Record<string, unknown>;
-  return { id: String(p.id), email: String(p.email), role: p.role as TargetUser['role'], disabled: p.disabled === true, two_factor: p.two_factor === true };
+  const erased = typeof p.erased_at === 'string';
+  const email = typeof p.email === 'string' ? p.email : `erased user ${String(p.id)}`;
+  return { id: String(p.id), email, role: p.role as TargetUser['role'], disabled: p.disabled === true, two_factor: p.two_factor === true, erased };
 }
 
 /**
@@ -137,7 +157,7 @@ export function toAdminAction(action: UserAction, deps: UserActionDeps) {
     const user = targetOf(record);
     let notice: ActionResponse['notice'];
     try {
-      if (!action.offered(user, admin)) throw new ConflictError(`"${action.label}" does not apply to ${user.email} now.`, 'not_applicable');
+      if (user.erased || !action.offered(user, admin)) throw new ConflictError(`"${action.label}" does not apply to ${user.email} now.`, 'not_applicable');
       notice = { message: await action.run(deps, user, { id: admin.id, rc: rcOf(response) }), type: 'success' };
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
@@ -156,7 +176,11 @@ export function toAdminAction(action: UserAction, deps: UserActionDeps) {
     icon: action.icon,
     variant: action.variant,
     custom: { prompt: action.prompt, variant: action.variant },
-    isVisible: ({ record, currentAdmin }: ActionContext) => !!record && !!currentAdmin && action.offered(targetOf(record), { id: String(currentAdmin.id) }),
+    isVisible: ({ record, currentAdmin }: ActionContext) => {
+      if (!record || !currentAdmin) return false;
+      const user = targetOf(record);
+      return !user.erased && action.offered(user, { id: String(currentAdmin.id) });
+    },
     // Accessible on any record (the handler re-checks `offered` on POST): a stale page gets a clear notice, not a 403.
     isAccessible: true,
     handler: handler as unknown as (request: ActionRequest, response: unknown, context: ActionContext) => Promise<RecordActionResponse>,

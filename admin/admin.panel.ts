@@ -81,7 +81,7 @@ interface CachedChain extends VerifyResult {
 }
 
 export async function buildPanel(deps: AdminDeps): Promise<Router> {
-  const { config, db, clock, audit, auth, logger } = deps;
+  const { config, db, clock, audit, auth, logger, erase } = deps;
   const componentLoader = new ComponentLoader();
   const Components = {
     Dashboard: componentLoader.add('Dashboard', componentPath(COMPONENT_FILES.Dashboard)),
@@ -99,7 +99,7 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
     return value;
   };
 
-  const actionDeps = { db, clock, audit, auth };
+  const actionDeps = { db, clock, audit, auth, erase };
   const userActions = Object.fromEntries(USER_ACTIONS.map((a) => [a.name, { ...toAdminAction(a, actionDeps), component: Components.ConfirmAction }]));
   const noWrites = {
     new: { isAccessible: false, isVisible: false },
@@ -131,6 +131,7 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
             entity_type: 'Entity type',
             entity_id: 'Entity id',
             redacted_at: 'Redacted (GDPR)',
+            erased_at: 'Erased (GDPR)',
             request_id: 'Request id',
             user_agent: 'User agent',
           },
@@ -155,7 +156,7 @@ export async function buildPanel(deps: AdminDeps): Promise<Router> {
           titleProperty: 'email',
           sort: { sortBy: 'created_at', direction: 'desc' },
           listProperties: ['email', 'name', 'role', 'disabled', 'two_factor', 'created_at', 'last_login_at'],
-          showProperties: ['id', 'email', 'name', 'role', 'disabled', 'two_factor', 'created_at', 'last_login_at'],
+          showProperties: ['id', 'email', 'name', 'role', 'disabled', 'two_factor', 'created_at', 'last_login_at', 'erased_at'],
           filterProperties: ['email', 'name', 'role', 'disabled', 'two_factor', 'created_at'],
           properties: { id: { isVisible: { list: false, show: true, filter: false, edit: false } }, last_login_at: { isSortable: false } },
           actions: { ...noWrites, ...userActions },

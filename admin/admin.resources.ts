@@ -216,6 +216,8 @@ export const USER_COLUMNS: Record<string, Column> = {
     sql: "(select max(a.at) from audit_logs a where a.user_id = users.id and a.action in ('auth.login', 'admin.login'))",
     sortable: false,
   },
+  /** Set on an erased user's tombstone (GDPR): no email, name or credential is left on the row. */
+  erased_at: { kind: 'datetime', sql: 'users.erased_at' },
 };
 
 /** What the Audit logs resource shows: every field of an entry; personal fields as text. */

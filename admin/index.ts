@@ -13,6 +13,7 @@ import type { Clock } from '../server/shared/clock.js';
 import type { Config } from '../server/shared/config.js';
 import type { Db } from '../server/shared/db.js';
 import type { Jobs } from '../server/shared/jobs.js';
+import type { EraseService } from '../server/gdpr/index.js';
 
 export interface AdminDeps {
   config: Config;
@@ -23,6 +24,8 @@ export interface AdminDeps {
   jobs: Jobs;
   redis?: Redis;
   auth: AuthServices;
+  /** The GDPR erasure the "Erase user data" action runs (the same service as DELETE /users/me). */
+  erase: EraseService;
 }
 
 /**

@@ -5,6 +5,7 @@
  * and API p95 before vs during the sweep.
  *   npx tsx load-tests/bench-recurring.ts [users=1000] [rulesPerUser=10] [days=30] [apiUsers=10]
  * Uses a fresh database on BENCH_ADMIN_DATABASE_URL's server (default: local PostgreSQL), dropped at the end.
+ * BENCH_SERVER_NODE_ARGS (space-separated) go to the server's node, e.g. `--cpu-prof --cpu-prof-dir=.tmp/prof`.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -18,7 +19,7 @@ const apiUsers = Number(process.argv[5] ?? 10);
 const run = randomBytes(3).toString('hex');
 
 const db = await createBenchDatabase();
-const server = await startServer(db.url);
+const server = await startServer(db.url, {}, (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
 const sql = new pg.Client({ connectionString: db.url });
 await sql.connect();
 const boss = new PgBoss({ connectionString: db.url, schema: 'pgboss', max: 2, supervise: false, schedule: false });

@@ -6,8 +6,7 @@
  *   npx tsx load-tests/bench-user-export.ts [transactions=100000]
  * Uses a fresh database on BENCH_ADMIN_DATABASE_URL's server (default: local PostgreSQL), dropped at the end.
  */
-import pg from 'pg';
-import { createBenchDatabase, startServer } from './lib.ts';
+import { createBenchDatabase, seedLedgerRows, startServer } from './lib.ts';
 
 const N = Number(process.argv[2] ?? 100_000);
 const db = await createBenchDatabase();
@@ -20,28 +19,7 @@ try {
   await post('/auth/register', { email, password });
   const login = (await (await post('/auth/login', { email, password })).json()) as { accessToken: string; user: { id: string } };
   const account = (await (await post('/accounts', { name: 'Bench', type: 'bank', currency: 'USD', openingBalance: '1000.00' }, login.accessToken)).json()) as { id: string };
-  const c = new pg.Client({ connectionString: db.url });
-  await c.connect();
-  await c.query('BEGIN');
-  await c.query(
-    `INSERT INTO transactions (user_id, type, account_id, currency, amount, date, notes, created_at, updated_at)
-     SELECT $1, CASE WHEN g % 3 = 0 THEN 'income' ELSE 'expense' END, $2, 'USD', ((g % 10000) + 1) / 100.0, date '2020-01-01' + (g % 2190), 'bench row ' || g, now(), now()
-       FROM generate_series(1, $3::int) g`,
-    [login.user.id, account.id, N],
-  );
-  await c.query(
-    `INSERT INTO entries (transaction_id, user_id, account_id, currency, amount)
-     SELECT id, user_id, account_id, currency, CASE WHEN type = 'income' THEN amount ELSE -amount END FROM transactions WHERE user_id = $1`,
-    [login.user.id],
-  );
-  await c.query(
-    `INSERT INTO transaction_versions (transaction_id, user_id, version, action, actor_id, at, before, after)
-     SELECT id, user_id, 1, 'create', user_id, created_at, NULL, jsonb_build_object('id', id, 'amount', amount::text, 'notes', notes) FROM transactions WHERE user_id = $1`,
-    [login.user.id],
-  );
-  await c.query(`UPDATE accounts SET balance = opening_balance + (SELECT coalesce(sum(amount), 0) FROM entries WHERE account_id = $1) WHERE id = $1`, [account.id]);
-  await c.query('COMMIT');
-  await c.end();
+  await seedLedgerRows(db.url, login.user.id, account.id, N);
 
   for (const format of ['json', 'zip']) {
     const before = server.rssMb();

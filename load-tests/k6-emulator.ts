@@ -14,9 +14,83 @@ export const emulator = {
   },
   respond: (_method: string, _url: string, _body: string | null): { status: number; body?: unknown } => ({ status: 200 }),
   metrics: new Map<string, { type: string; values: number[] }>(),
+  /** The fake realtime server: frames it sends when a socket opens, and in answer to each frame it gets. */
+  socketServer: {
+    onOpen: (): string[] => [],
+    onFrame: (_frame: string): string[] => [],
+  },
+  sockets: [] as WebSocket[],
+  /** Delivers a frame from the fake server to every open socket (e.g. an event after a write). */
+  pushToSockets(frame: string): void {
+    for (const ws of emulator.sockets) if (ws.readyState === 1) ws.deliver(frame);
+  },
+  /** Runs the timers (k6/timers, socket frames) due within the next `ms` of virtual time, in order. */
+  runTimers(ms: number): void {
+    const until = clock + ms;
+    for (;;) {
+      timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const t = timers[0];
+      if (!t || t.at > until) break;
+      clock = t.at;
+      if (t.every === undefined) timers.shift();
+      else t.at += Math.max(1, t.every);
+      t.fn();
+    }
+    clock = until;
+  },
   checks: new Map<string, { passes: number; fails: number }>(),
   sleeps: 0,
 };
+
+let clock = 0;
+let timerIds = 0;
+const timers: { id: number; at: number; every?: number; fn: () => void }[] = [];
+
+/** k6/timers, on the emulator's virtual clock (emulator.runTimers moves it). */
+export function setTimeout(fn: () => void, delay: number): number {
+  const id = ++timerIds;
+  timers.push({ id, at: clock + delay, fn });
+  return id;
+}
+export function setInterval(fn: () => void, delay: number): number {
+  const id = ++timerIds;
+  timers.push({ id, at: clock + delay, every: delay, fn });
+  return id;
+}
+export function clearTimeout(id: number): void {
+  const i = timers.findIndex((t) => t.id === id);
+  if (i >= 0) timers.splice(i, 1);
+}
+export const clearInterval = clearTimeout;
+
+/** k6/websockets' WebSocket against emulator.socketServer: frames arrive through the timers, as on k6's event loop. */
+export class WebSocket {
+  readyState = 0;
+  onmessage: (event?: { data: unknown }) => void = () => {};
+  onerror: () => void = () => {};
+  onopen: () => void = () => {};
+  constructor(readonly url: string) {
+    if (stage === 'init') throw new Error('GoError: using websockets in the init context is not supported');
+    emulator.sockets.push(this);
+    setTimeout(() => {
+      this.readyState = 1;
+      this.onopen();
+      for (const f of emulator.socketServer.onOpen()) this.deliver(f);
+    }, 0);
+  }
+  deliver(frame: string): void {
+    setTimeout(() => {
+      if (this.readyState === 1) this.onmessage({ data: frame });
+    }, 0);
+  }
+  send(frame: string): void {
+    if (this.readyState !== 1) throw new Error('GoError: InvalidStateError: the socket is not open');
+    for (const f of emulator.socketServer.onFrame(frame)) this.deliver(f);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+}
 
 function initOnly(what: string): void {
   if (stage !== 'init') throw new Error(`GoError: ${what} must be called in the init context`);

@@ -155,3 +155,35 @@ export function summarize(values: number[]): { n: number; p50: number; p95: numb
   const s = [...values].sort((a, b) => a - b);
   return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s[s.length - 1] ?? NaN };
 }
+
+/**
+ * Seeds `n` transactions of one user on one USD account in SQL, as the ledger writes them (one
+ * entry and one version row each; the account's balance brought in line), in one transaction.
+ */
+export async function seedLedgerRows(databaseUrl: string, userId: string, accountId: string, n: number): Promise<void> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query(
+      `INSERT INTO transactions (user_id, type, account_id, currency, amount, date, notes, created_at, updated_at)
+       SELECT $1, CASE WHEN g % 3 = 0 THEN 'income' ELSE 'expense' END, $2, 'USD', ((g % 10000) + 1) / 100.0, date '2020-01-01' + (g % 2190), 'bench row ' || g, now(), now()
+         FROM generate_series(1, $3::int) g`,
+      [userId, accountId, n],
+    );
+    await c.query(
+      `INSERT INTO entries (transaction_id, user_id, account_id, currency, amount)
+       SELECT id, user_id, account_id, currency, CASE WHEN type = 'income' THEN amount ELSE -amount END FROM transactions WHERE user_id = $1`,
+      [userId],
+    );
+    await c.query(
+      `INSERT INTO transaction_versions (transaction_id, user_id, version, action, actor_id, at, before, after)
+       SELECT id, user_id, 1, 'create', user_id, created_at, NULL, jsonb_build_object('id', id, 'amount', amount::text, 'notes', notes) FROM transactions WHERE user_id = $1`,
+      [userId],
+    );
+    await c.query(`UPDATE accounts SET balance = opening_balance + (SELECT coalesce(sum(amount), 0) FROM entries WHERE account_id = $1) WHERE id = $1`, [accountId]);
+    await c.query('COMMIT');
+  } finally {
+    await c.end();
+  }
+}

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { registerAccounts, createAccountService, type AccountService } from './accounts/index.js';
 import { createAuditService, registerAuditRoutes } from './audit/index.js';
 import { bearerAuthenticator, createAuth, registerAuth, type AuthServices } from './auth/index.js';
+import { BACKUP_JOB, createScheduledBackup } from './backup/index.js';
 import { createBudgetService, registerBudgets, type BudgetService } from './budgets/index.js';
 import { createGoalService, registerGoals, type GoalService } from './goals/index.js';
 import { createCategoryService, registerCategories, type CategoryService } from './categories/index.js';
@@ -31,9 +32,10 @@ import { registerReports } from './reports/index.js';
 import { createMetrics, type Metrics } from './system/metrics.js';
 import { securityHeaders } from './system/security-headers.js';
 import { registerSystemRoutes } from './system/system.routes.js';
+import { mountDashboard } from './system/dashboard.js';
 import { createTransactionService, registerTransactions, type TransactionService } from './transactions/index.js';
 import { createUsersService, registerUsers, type UsersService } from './users/index.js';
-import { registerGdpr } from './gdpr/index.js';
+import { createEraseService, registerGdpr, type EraseService } from './gdpr/index.js';
 import type { RealtimeComponents } from '../realtime/index.js';
 import { mountAdmin } from '../admin/index.js';
 
@@ -61,6 +63,8 @@ export interface AppServices {
   notifications: NotificationService;
   budgets: BudgetService;
   goals: GoalService;
+  /** GDPR erasure (DELETE /users/me, and the admin panel's action). */
+  erase: EraseService;
 }
 
 /** What the running instance needs beyond the Express app: realtime's pieces and the jobs. */
@@ -103,6 +107,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const hooks: UserHooks = { userCreated: [], userErased: [], sessionsRevoked: [] };
   const jobs = createJobs({ logger, databaseUrl: config.databaseUrl });
   jobs.schedule('rate-limits.purge', '*/15 * * * *', () => purgeExpiredRateLimits(db, clock));
+  // Scheduled backups (BACKUP_DIR + BACKUP_CRON): one instance runs each tick, as for every schedule.
+  if (config.backup && config.databaseUrl) {
+    const backup = createScheduledBackup({ ...config.backup, databaseUrl: config.databaseUrl, logger, clock, metricsRegistry: metrics.registry });
+    jobs.schedule(BACKUP_JOB, config.backup.cron, backup, { retryLimit: 2, retryDelayMs: 5 * 60_000, expireInSeconds: 60 * 60 });
+  }
   const downloads = createDownloads({
     limits: config.downloads,
     databaseUrl: config.databaseUrl,
@@ -131,6 +140,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   });
   const ctx: FeatureContext = { config, db, logger, clock, registry, audit, outbox, hooks, jobs, downloads, redis: deps.redis };
   registerSystemRoutes(app, registry, { db, metrics, publicUrl: config.publicUrl, env: config.env, metricsToken: config.metricsToken });
+  mountDashboard(app);
 
   let services: AppServices | undefined;
   if (auth) {
@@ -160,6 +170,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
       },
     });
 
+    // Erasure runs every feature's userErased hook, then sweeps what the catalog says is left.
+    const erase = createEraseService({ db, clock, logger, audit, hooks, jobs, auth });
+
     // Features, each with the services it declares.
     registerAuth(ctx, { auth, authenticate });
     registerUsers(ctx, { users });
@@ -173,9 +186,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     registerAuditRoutes({ registry, db, audit });
     registerRates(ctx, { rates });
     registerReports(ctx, { rates, profiles: users });
-    registerGdpr(ctx);
-    services = { auth, users, accounts, categories, ledger, rates, recurring, notifications, budgets, goals };
-    await mountAdmin(app, { config, db, logger, clock, audit, jobs, redis: deps.redis, auth });
+    registerGdpr(ctx, { erase });
+    services = { auth, users, accounts, categories, ledger, rates, recurring, notifications, budgets, goals, erase };
+    await mountAdmin(app, { config, db, logger, clock, audit, jobs, redis: deps.redis, auth, erase });
   }
   for (const extra of deps.routes ?? []) await extra.register(ctx);
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
 import type { Clock } from '../shared/clock.js';
+import { insertColumns } from '../shared/db.js';
 import type { WriteContext } from '../shared/write-context.js';
 import { sha256Hex as sha256 } from '../shared/hash.js';
 import { decodeCursor, isDigits, keysetPage, type KeysetPage } from '../shared/cursor.js';
@@ -47,6 +48,26 @@ export interface VerifyResult {
 }
 
 const GLOBAL_CHAIN = 'global';
+/** Column types for `recordWrites`' array inserts. */
+const AUDIT_COLUMNS = {
+  id: 'uuid',
+  chain: 'text',
+  at: 'timestamptz',
+  user_id: 'uuid',
+  actor_id: 'uuid',
+  action: 'text',
+  entity_type: 'text',
+  entity_id: 'text',
+  before: 'jsonb',
+  after: 'jsonb',
+  ip: 'text',
+  user_agent: 'text',
+  request_id: 'text',
+  prev_hash: 'text',
+  pii_digest: 'text',
+  hash: 'text',
+};
+const ANCHOR_COLUMNS = { chain: 'text', length: 'bigint', head_seq: 'bigint', head_id: 'uuid', head_hash: 'text', at: 'timestamptz' };
 const canon = (v: unknown) => canonicalize(v ?? null) ?? 'null';
 
 function piiDigest(before: unknown, after: unknown, ip: string | null, userAgent: string | null): string {
@@ -205,15 +226,15 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
         prev = row.hash;
         return { ...row, before: row.before === null ? null : JSON.stringify(row.before), after: row.after === null ? null : JSON.stringify(row.after) };
       });
-      // A multi-row INSERT takes seq values in row order, so the chain order is the seq order.
-      for (let i = 0; i < rows.length; i += 1000) {
-        const slice = rows.slice(i, i + 1000);
-        const inserted = await trx('audit_logs').insert(slice).returning<{ id: string; seq: string }[]>(['id', 'seq']);
-        const seqOf = new Map(inserted.map((r) => [r.id, r.seq]));
-        await trx('audit_chain_anchors').insert(
-          slice.map((r) => ({ chain, length: String((length += 1n)), head_seq: seqOf.get(r.id), head_id: r.id, head_hash: r.hash, at })),
-        );
-      }
+      // The rows are inserted in order, so they take seq values in row order: the chain order is the seq order.
+      const inserted = await insertColumns<{ id: string; seq: string }>(trx, 'audit_logs', AUDIT_COLUMNS, rows, ['id', 'seq']);
+      const seqOf = new Map(inserted.map((r) => [r.id, r.seq]));
+      await insertColumns(
+        trx,
+        'audit_chain_anchors',
+        ANCHOR_COLUMNS,
+        rows.map((r) => ({ chain, length: String((length += 1n)), head_seq: seqOf.get(r.id), head_id: r.id, head_hash: r.hash, at })),
+      );
     },
 
     async verify(db) {

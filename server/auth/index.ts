@@ -19,10 +19,12 @@ import { createPasswordsService, type PasswordsService } from './passwords.servi
 import { registerTokenRoutes } from './tokens.routes.js';
 import { createTokensService, type TokensService } from './tokens.service.js';
 import { registerTwoFactorRoutes } from './two-factor.routes.js';
+export { secondFactorCodeLimiter } from './two-factor.routes.js';
 import { createTwoFactorService, type TwoFactorService } from './two-factor.service.js';
 import { purgeExpiredEmailTokens, purgeExpiredRefreshTokens, purgeExpiredResetTokens, purgeExpiredSessions } from './auth.purge.js';
 
-export { revokeSessions } from './revocation.js';
+export { afterRevoke, revokeSessions } from './revocation.js';
+export { wrongCode, wrongPassword } from './credentials.js';
 export { RESET_TOKEN_TTL_MS } from './passwords.service.js';
 export { EMAIL_TOKEN_TTL_MS } from './email.service.js';
 export { PASSWORD_FAILURE_LIMITS, type PasswordFailureLimit, type VerifyReenteredPassword } from './credentials.js';

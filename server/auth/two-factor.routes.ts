@@ -1,16 +1,25 @@
+import type { RequestHandler } from 'express';
 import type { FeatureContext } from '../context.js';
 import type { AuthUser } from '../shared/http.js';
 import { createLimiter } from '../shared/rate-limit.js';
 import { disable2faBody, enable2faBody, recoveryCodesResponse, totpSetupResponse } from './auth.schemas.js';
 import type { TwoFactorService } from './two-factor.service.js';
 
-/** TOTP setup, enable (password + code) and disable (password + code). */
-export function registerTwoFactorRoutes(ctx: FeatureContext, { twoFactor }: { twoFactor: TwoFactorService }): void {
-  // Wrong codes: 10 per user per 15 minutes (wrong passwords also count in the password failure limit).
-  const codeLimiter = createLimiter(
+/**
+ * Wrong second-factor codes on a signed-in route: 10 per user per 15 minutes (wrong passwords also
+ * count in the password failure limit). Every route that takes a code uses this one budget (one
+ * store key per user), so spreading guesses over routes gains nothing.
+ */
+export function secondFactorCodeLimiter(ctx: Pick<FeatureContext, 'db' | 'redis'>): RequestHandler {
+  return createLimiter(
     { db: ctx.db, redis: ctx.redis },
     { prefix: '2fa-fail', windowMs: 15 * 60_000, limit: 10, key: (req) => `user:${(req.res?.locals.user as AuthUser).id}`, skipSuccessfulRequests: true },
   );
+}
+
+/** TOTP setup, enable (password + code) and disable (password + code). */
+export function registerTwoFactorRoutes(ctx: FeatureContext, { twoFactor }: { twoFactor: TwoFactorService }): void {
+  const codeLimiter = secondFactorCodeLimiter(ctx);
   const r = ctx.registry;
   const tags = ['Auth'];
 

@@ -14,3 +14,4 @@ export {
   type PgTools,
   type RestoreResult,
 } from './backup.service.js';
+export { createScheduledBackup, archiveName, BACKUP_JOB, type ScheduledBackupDeps, type ScheduledBackupResult } from './backup.schedule.js';

@@ -159,18 +159,24 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
    * key (budget, period, threshold) holds when concurrent writers cross it together; the budget
    * row lock orders them). Returns the budget.alert events for the ledger to publish.
    */
-  async function onPosted(trx: Knex.Transaction, change: LedgerChange): Promise<LedgerEvent[]> {
-    const categories = [...new Set([change.before, change.after].filter((s) => s?.type === 'expense' && s.categoryId).map((s) => s!.categoryId!))];
+  async function onPosted(trx: Knex.Transaction, changes: readonly LedgerChange[]): Promise<LedgerEvent[]> {
+    if (changes.length === 0) return [];
+    const userId = changes[0].userId;
+    const sides = changes.flatMap((c) => [c.before, c.after]);
+    const categories = [...new Set(sides.filter((s) => s?.type === 'expense' && s.categoryId).map((s) => s!.categoryId!))];
     if (categories.length === 0) return [];
-    const budgets = await Budget.query(trx).where('user_id', change.userId).whereIn('category_id', categories).orderBy('id').forNoKeyUpdate();
+    const budgets = await Budget.query(trx).where('user_id', userId).whereIn('category_id', categories).orderBy('id').forNoKeyUpdate();
     if (budgets.length === 0) return [];
-    const { timeZone } = await userCalendar(trx, change.userId);
+    const { timeZone } = await userCalendar(trx, userId);
     const today = todayOf(timeZone);
     const events: LedgerEvent[] = [];
     for (const b of budgets) {
+      // The whole write's net change per (period, currency): a batch crossing a threshold alerts once.
       const deltas = new Map<string, Decimal>();
-      addSide(deltas, b, change.before, -1);
-      addSide(deltas, b, change.after, 1);
+      for (const c of changes) {
+        addSide(deltas, b, c.before, -1);
+        addSide(deltas, b, c.after, 1);
+      }
       const current = periodStartOf(today, b.period);
       let risesNow = false;
       let after: Totals | undefined;
@@ -213,7 +219,7 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
           trx,
           `INSERT INTO budget_alerts (budget_id, user_id, period_start, threshold, spent, created_at) VALUES (?, ?, ?, ?::numeric, ?::numeric, ?)
            ON CONFLICT (budget_id, period_start, threshold) DO NOTHING RETURNING id`,
-          [b.id, change.userId, current, t, now.toFixed(), clock.now()],
+          [b.id, userId, current, t, now.toFixed(), clock.now()],
         );
         if (rows.length === 0) continue;
         const data = {
@@ -226,8 +232,8 @@ export function createBudgetService({ db, clock, audit, convert, notifications }
           currency: b.currency,
           threshold: new Decimal(t).toString(),
         };
-        const names = await categoryNames(trx, change.userId, [b.category_id]);
-        await notifications.notify(trx, change.userId, 'budget.alert', { ...data, categoryName: names.get(b.category_id) ?? null });
+        const names = await categoryNames(trx, userId, [b.category_id]);
+        await notifications.notify(trx, userId, 'budget.alert', { ...data, categoryName: names.get(b.category_id) ?? null });
         events.push({ type: 'budget.alert', data });
       }
     }

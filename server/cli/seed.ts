@@ -24,7 +24,8 @@ try {
   const email = process.env.SEED_EMAIL ?? 'demo@numina.local';
   const password = process.env.SEED_PASSWORD ?? `demo-${randomBytes(9).toString('base64url')}`;
   const result = await seedDemo(api, { email, password, today: new Date().toISOString().slice(0, 10) });
-  console.log(`seeded ${result.accounts} accounts and ${result.transactions} transactions\nlog in as ${result.email} / ${result.password}`);
+  console.log(
+    `seeded ${result.accounts} accounts, ${result.transactions} transactions, ${result.recurringRules} recurring rules (two years of occurrences), ${result.budgets} budgets and ${result.goals} goals\nlog in as ${result.email} / ${result.password}`);
 } catch (err) {
   console.error(`seed failed: ${(err as Error).message}`);
   process.exitCode = 1;

@@ -1,4 +1,6 @@
+import type { Knex } from 'knex';
 import type pg from 'pg';
+import { sqlRows } from '../shared/db.js';
 
 /**
  * Which tables hold a user's data, read from the catalog so a table added later is covered without
@@ -98,4 +100,68 @@ function whereUser(t: UserTable): string {
 
 function orderBy(t: UserTable): string {
   return t.orderBy.length ? ` ORDER BY ${t.orderBy.map((c) => `t.${quoteIdent(c)}`).join(', ')}` : '';
+}
+
+/** A table whose rows belong to a user, and the columns that say which user. */
+export interface OwnedTable {
+  name: string;
+  columns: string[];
+}
+
+/**
+ * Tables an erasure keeps rows of, and why. Every other table with a user column is emptied of the
+ * user's rows.
+ */
+export const KEPT_ON_ERASE: Readonly<Record<string, string>> = {
+  users: 'the tombstone: the erasure record, with no personal data',
+  audit_logs: 'the hash-chained record of what happened: kept, with its personal fields redacted',
+};
+
+/**
+ * Every table holding rows that belong to a user, read from the catalog so that a table added
+ * later is erased without editing this feature: a column with a foreign key to `users(id)`, or a
+ * column named `user_id` (e.g. `entries`, whose key goes through `transactions`). Ordered so that
+ * a table comes before every table it references (children first), so deleting in this order
+ * never trips a foreign key. `KEPT_ON_ERASE` tables are left out.
+ */
+export async function ownedTables(q: Knex | Knex.Transaction): Promise<OwnedTable[]> {
+  const cols = await sqlRows<{ table: string; column: string }>(
+    q,
+    `SELECT c.relname AS table, a.attname AS column
+       FROM pg_constraint k
+       JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)
+      WHERE k.contype = 'f' AND n.nspname = 'public'
+        AND k.confrelid = (SELECT u.oid FROM pg_class u JOIN pg_namespace un ON un.oid = u.relnamespace WHERE un.nspname = 'public' AND u.relname = 'users')
+     UNION
+     SELECT c.relname, a.attname
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attname = 'user_id'
+      ORDER BY 1, 2`,
+  );
+  const edges = await sqlRows<{ child: string; parent: string }>(
+    q,
+    `SELECT DISTINCT c.relname AS child, p.relname AS parent
+       FROM pg_constraint k
+       JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_class p ON p.oid = k.confrelid
+      WHERE k.contype = 'f' AND n.nspname = 'public' AND k.conrelid <> k.confrelid`,
+  );
+  const tables = new Map<string, string[]>();
+  for (const r of cols) {
+    if (r.table in KEPT_ON_ERASE) continue;
+    tables.set(r.table, [...(tables.get(r.table) ?? []), r.column]);
+  }
+  // Children first: a table is placed once no other remaining table references it.
+  const remaining = new Set(tables.keys());
+  const order: string[] = [];
+  while (remaining.size) {
+    const next = [...remaining].sort().find((t) => !edges.some((e) => e.parent === t && e.child !== t && remaining.has(e.child)));
+    // A reference cycle (none today): take the rest in name order; the hooks that ran first own such tables' order.
+    const pick = next ?? [...remaining].sort()[0];
+    order.push(pick);
+    remaining.delete(pick);
+  }
+  return order.map((name) => ({ name, columns: tables.get(name)! }));
 }

@@ -1,13 +1,15 @@
 import { z } from 'zod';
+import { secondFactorCodeLimiter } from '../auth/index.js';
 import type { FeatureContext } from '../context.js';
 import type { AuthUser } from '../shared/http.js';
 import { createLimiter } from '../shared/rate-limit.js';
+import type { EraseService } from './gdpr.erase.js';
 import { streamUserExport } from './gdpr.export.js';
-import { exportQuery } from './gdpr.schemas.js';
+import { eraseBody, exportQuery } from './gdpr.schemas.js';
 
 const HOUR = 60 * 60 * 1000;
 
-export function registerGdprRoutes(ctx: FeatureContext): void {
+export function registerGdprRoutes(ctx: FeatureContext, erase: EraseService): void {
   const tags = ['Users'];
   // Right of access: 3 exports per hour per user (an export reads every row the user has).
   const exportLimiter = createLimiter(
@@ -43,6 +45,29 @@ export function registerGdprRoutes(ctx: FeatureContext): void {
         release();
       }
       return undefined;
+    },
+  });
+
+  // Wrong second-factor codes share the 2FA routes' budget: 10 per user per 15 minutes.
+  const codeLimiter = secondFactorCodeLimiter(ctx);
+  ctx.registry.add({
+    method: 'delete',
+    path: '/users/me',
+    access: 'user',
+    summary:
+      'Erase your account and every record of yours (password, and a TOTP or recovery code with 2FA on). Audit entries stay without personal data; the email is free to register again',
+    tags,
+    body: eraseBody,
+    middleware: [codeLimiter],
+    status: 204,
+    responses: {
+      204: { description: 'Erased: every login is revoked, live connections are closed, and nothing of yours is left but a tombstone with no personal data' },
+      400: { description: 'Invalid input, a wrong password (`invalid_password`), a missing (`mfa_required`) or wrong (`invalid_code`) second factor; nothing changes' },
+      409: { description: 'You are the last admin (`last_admin`): make another user admin first' },
+      429: { description: 'Too many wrong passwords or codes (see Retry-After)' },
+    },
+    handler: async ({ body, write }) => {
+      await erase.eraseSelf(write, body);
     },
   });
 }

@@ -191,19 +191,21 @@ export function createGoalService({ db, clock, audit, convert, notifications }: 
     return view;
   }
 
-  async function onPosted(trx: Knex.Transaction, change: LedgerChange): Promise<LedgerEvent[]> {
-    if (change.balances.length === 0) return [];
-    const accountIds = change.balances.map((b) => b.accountId);
+  async function onPosted(trx: Knex.Transaction, changes: readonly LedgerChange[]): Promise<LedgerEvent[]> {
+    const accountIds = [...new Set(changes.flatMap((c) => c.balances.map((b) => b.accountId)))];
+    if (accountIds.length === 0) return [];
+    const userId = changes[0].userId;
+    // One evaluation for the whole write (a batch's balances are final): one goal.progress per goal.
     const goals = await Goal.query(trx)
-      .where('user_id', change.userId)
-      .whereIn('id', trx('goal_accounts').where('user_id', change.userId).whereIn('account_id', accountIds).select('goal_id'))
+      .where('user_id', userId)
+      .whereIn('id', trx('goal_accounts').where('user_id', userId).whereIn('account_id', accountIds).select('goal_id'))
       .orderBy('id')
       .forNoKeyUpdate();
     if (goals.length === 0) return [];
-    const { timeZone } = await userCalendar(trx, change.userId);
+    const { timeZone } = await userCalendar(trx, userId);
     const today = todayIn(timeZone, clock);
     const links = await linksOf(trx, goals.map((g) => g.id));
-    const balances = new Map((await accountBalances(trx, change.userId, [...new Set([...links.values()].flat())])).map((a) => [a.id, a]));
+    const balances = new Map((await accountBalances(trx, userId, [...new Set([...links.values()].flat())])).map((a) => [a.id, a]));
     const events: LedgerEvent[] = [];
     for (const g of goals) {
       const { sum } = await currentOf(trx, g, balances, links.get(g.id)!, today);

@@ -17,7 +17,7 @@ export function registerNotifications(ctx: FeatureContext, deps: { notifications
     await trx('notifications').where({ user_id: userId }).del();
   });
   // SMTP can be down for a while: retried every 5 s at first, backing off, for about an hour.
-  ctx.jobs.work<{ notificationId: string }>(
+  ctx.jobs.work<{ notificationId: string; userId: string }>(
     MAIL_JOB,
     async (job) => {
       await deps.notifications.sendMail(job.payload.notificationId);

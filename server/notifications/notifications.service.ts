@@ -70,11 +70,12 @@ export function createNotificationService({ db, clock, jobs, mailer, logger }: N
   return {
     /**
      * Stores the notification and, for mailed types, queues its mail in the same transaction: the
-     * job (payload: the notification id only) runs after commit and never for a rolled-back write.
+     * job (payload: ids only — the notification's and its owner's, so erasing the user deletes the
+     * queued mail) runs after commit and never for a rolled-back write.
      */
     async notify(trx: Knex.Transaction, userId: string, type: NotificationType, payload: Record<string, unknown>): Promise<NotificationView> {
       const view = await createNotification(trx, userId, type, payload, clock.now());
-      if (MAILED.includes(type)) await jobs.enqueue(trx, MAIL_JOB, { notificationId: view.id });
+      if (MAILED.includes(type)) await jobs.enqueue(trx, MAIL_JOB, { notificationId: view.id, userId });
       return view;
     },
 

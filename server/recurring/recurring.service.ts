@@ -5,7 +5,7 @@ import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
 import { decodeCursor, isIsoInstant, isUuid, keysetPage } from '../shared/cursor.js';
-import type { Db } from '../shared/db.js';
+import { insertColumns, sqlRows, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { formatAmount } from '../shared/money.js';
@@ -106,6 +106,12 @@ function templateOf(r: RecurringRule, date: string): TransactionInput {
   };
 }
 
+/**
+ * Rules of one user caught up in one database transaction by the sweep (their audit chain and event
+ * counter are per user, so one user's batch contends with nobody else's); bounds a transaction.
+ */
+const SWEEP_BATCH_RULES = 50;
+
 /** Thrown to roll back a dry run's savepoint; recognised by identity. */
 const DRY_RUN = new Error('dry run');
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -157,64 +163,108 @@ export function createRecurringService(deps: RecurringServiceDeps) {
   }
 
   /**
-   * Creates every due occurrence (dated ≤ today) of the locked rule `r`, in `trx`, and moves its
-   * progress; ends it when the series is finished or its account/category is gone. One ledger
-   * transaction (audit entry + events) per occurrence, all in the caller's database transaction.
+   * Creates every due occurrence (dated ≤ today) of the locked rules `rules` (one user's, `today`
+   * in their time zone), in `trx`, and moves their progress; ends a rule when its series is
+   * finished or its account/category is gone. One ledger batch for all of them: a transaction,
+   * audit entry and event per occurrence, all in the caller's database transaction. Returns the
+   * rules as they are now, in the given order.
    */
-  async function catchUp(trx: Knex.Transaction, r: RecurringRule, today: string): Promise<RecurringRule> {
-    if (r.status !== 'active' || r.next_date === null || r.next_date > today) return r;
-    const wc = systemWrite(r.user_id);
-    if (!r.account_id || (r.type === 'transfer' && !r.to_account_id)) return end(trx, wc, r, 'account_archived');
-    if (r.category_required && !r.category_id) return end(trx, wc, r, 'category_deleted');
-    const accounts = await lockAccounts(trx, r.user_id, [r.account_id, ...(r.to_account_id ? [r.to_account_id] : [])]);
-    for (const id of [r.account_id, r.to_account_id]) {
-      if (id && (!accounts.get(id) || accounts.get(id)!.archived)) return end(trx, wc, r, 'account_archived');
+  async function catchUpMany(trx: Knex.Transaction, rules: readonly RecurringRule[], today: string): Promise<RecurringRule[]> {
+    const out = [...rules];
+    const due = rules.map((r, i) => ({ r, i })).filter(({ r }) => r.status === 'active' && r.next_date !== null && r.next_date <= today);
+    if (due.length === 0) return out;
+    const userId = due[0].r.user_id;
+    if (due.some(({ r }) => r.user_id !== userId)) throw new Error('catchUpMany takes the rules of one user');
+    const wc = systemWrite(userId);
+    // Lock order as everywhere: rules (held by the caller) → accounts (id order) → categories.
+    const accounts = await lockAccounts(
+      trx,
+      userId,
+      due.flatMap(({ r }) => [r.account_id, r.to_account_id].filter((id): id is string => id !== null)),
+    );
+    const categories = new Map<string, boolean>();
+    for (const id of [...new Set(due.map(({ r }) => r.category_id).filter((c): c is string => c !== null))].sort()) {
+      categories.set(id, (await categoryKindForWrite(trx, userId, id)) !== undefined);
     }
-    if (r.category_id && !(await categoryKindForWrite(trx, r.user_id, r.category_id))) return end(trx, wc, r, 'category_deleted');
+    const gone = (id: string | null) => id !== null && (!accounts.get(id) || accounts.get(id)!.archived);
+    const live: { r: RecurringRule; i: number; dates: string[]; index: number; state: ReturnType<typeof progressAt> }[] = [];
+    for (const { r, i } of due) {
+      if (!r.account_id || (r.type === 'transfer' && !r.to_account_id) || gone(r.account_id) || gone(r.to_account_id)) {
+        out[i] = await end(trx, wc, r, 'account_archived');
+      } else if ((r.category_required && !r.category_id) || (r.category_id && !categories.get(r.category_id))) {
+        out[i] = await end(trx, wc, r, 'category_deleted');
+      } else {
+        const dates: string[] = [];
+        let index = r.next_index;
+        let state = progressAt(r, index);
+        while ('nextDate' in state && state.nextDate <= today) {
+          dates.push(state.nextDate);
+          index++;
+          state = progressAt(r, index);
+        }
+        live.push({ r, i, dates, index, state });
+      }
+    }
+    if (live.length === 0) return out;
 
-    const dates: string[] = [];
-    let index = r.next_index;
-    let state = progressAt(r, index);
-    while ('nextDate' in state && state.nextDate <= today) {
-      dates.push(state.nextDate);
-      index++;
-      state = progressAt(r, index);
-    }
-    // The unique (rule, date) row is the exactly-once guard; only dates claimed here get a transaction.
-    const claimed: { occurrence_date: string }[] = dates.length
-      ? await trx('recurring_occurrences')
-          .insert(dates.map((d) => ({ rule_id: r.id, occurrence_date: d, user_id: r.user_id, created_at: clock.now() })))
-          .onConflict(['rule_id', 'occurrence_date'])
-          .ignore()
-          .returning('occurrence_date')
-      : [];
-    const { date: _date, ...template } = templateOf(r, r.next_date);
-    const created = await ledger.createSeriesInTrx(trx, wc, template, claimed.map((c) => c.occurrence_date).sort(), { recurringId: r.id });
-    const links: [string, string][] = created.map((tx) => [tx.date, tx.id]);
-    if (links.length) {
-      await trx.raw(
-        `UPDATE recurring_occurrences o SET transaction_id = v.tid
-           FROM unnest(?::date[], ?::uuid[]) AS v(d, tid)
-          WHERE o.rule_id = ? AND o.occurrence_date = v.d`,
-        [links.map((l) => l[0]), links.map((l) => l[1]), r.id],
-      );
-    }
+    // The unique (rule, date) row is the exactly-once guard. Under the rules' locks nobody else
+    // claims their dates; a date claimed earlier (never, while next_index moves with every claim)
+    // is left out, and a conflict would fail the insert below and roll the whole batch back.
+    const taken = await sqlRows<{ rule_id: string; d: string }>(
+      trx,
+      `SELECT o.rule_id, o.occurrence_date::text AS d FROM recurring_occurrences o
+         JOIN unnest(?::uuid[], ?::date[], ?::date[]) AS v(rule_id, first, last)
+           ON o.rule_id = v.rule_id AND o.occurrence_date BETWEEN v.first AND v.last`,
+      [live.map((l) => l.r.id), live.map((l) => l.dates[0] ?? l.r.next_date), live.map((l) => l.dates.at(-1) ?? l.r.next_date)],
+    );
+    const takenSet = new Set(taken.map((t) => `${t.rule_id}|${t.d}`));
+    const claims = live.map((l) => l.dates.filter((d) => !takenSet.has(`${l.r.id}|${d}`)));
+    const created = await ledger.createSeriesInTrx(
+      trx,
+      wc,
+      live.map((l, k) => {
+        const { date: _date, ...template } = templateOf(l.r, l.r.next_date!);
+        return { template, dates: claims[k], recurringId: l.r.id };
+      }),
+    );
     const now = clock.now();
-    const moved = (await RecurringRule.query(trx)
-      .patch({
-        next_index: index,
-        occurrences_created: r.occurrences_created + claimed.length,
-        next_date: 'nextDate' in state ? state.nextDate : null,
-        updated_at: now,
-        ...('finished' in state ? { status: 'ended', ended_reason: state.finished, ended_at: now } : {}),
-      } as Partial<RecurringRule>)
-      .where({ id: r.id })
-      .returning('*')
-      .first()) as unknown as RecurringRule;
-    if ('finished' in state) {
-      await audit.recordWrite(trx, wc, { action: 'recurring.end', entityType: 'recurring_rule', entityId: r.id, before: toRuleView(r), after: toRuleView(moved) });
+    const occurrences = live.flatMap((l, k) => created[k].map((tx) => ({ rule_id: l.r.id, occurrence_date: tx.date, user_id: userId, transaction_id: tx.id, created_at: now })));
+    await insertColumns(trx, 'recurring_occurrences', { rule_id: 'uuid', occurrence_date: 'date', user_id: 'uuid', transaction_id: 'uuid', created_at: 'timestamptz' }, occurrences);
+
+    // Every rule's progress in one statement.
+    const ended = (l: (typeof live)[number]) => ('finished' in l.state ? l.state.finished : null);
+    const moved = await sqlRows<RecurringRule>(
+      trx,
+      `UPDATE recurring_rules r
+          SET next_index = v.next_index, occurrences_created = r.occurrences_created + v.n, next_date = v.next_date, updated_at = ?,
+              status = CASE WHEN v.ended_reason IS NULL THEN r.status ELSE 'ended' END,
+              ended_reason = coalesce(v.ended_reason, r.ended_reason),
+              ended_at = CASE WHEN v.ended_reason IS NULL THEN r.ended_at ELSE ? END
+         FROM unnest(?::uuid[], ?::int[], ?::int[], ?::date[], ?::text[]) AS v(id, next_index, n, next_date, ended_reason)
+        WHERE r.id = v.id
+        RETURNING r.*`,
+      [
+        now,
+        now,
+        live.map((l) => l.r.id),
+        live.map((l) => l.index),
+        live.map((_l, k) => created[k].length),
+        live.map((l) => ('nextDate' in l.state ? l.state.nextDate : null)),
+        live.map(ended),
+      ],
+    );
+    const byId = new Map(moved.map((m) => [m.id, RecurringRule.fromDatabaseJson(m)]));
+    for (const l of live) {
+      const after = byId.get(l.r.id)!;
+      out[l.i] = after;
+      if (ended(l)) await audit.recordWrite(trx, wc, { action: 'recurring.end', entityType: 'recurring_rule', entityId: l.r.id, before: toRuleView(l.r), after: toRuleView(after) });
     }
-    return moved;
+    return out;
+  }
+
+  /** Catches up one locked rule (create, PATCH). */
+  async function catchUp(trx: Knex.Transaction, r: RecurringRule, today: string): Promise<RecurringRule> {
+    return (await catchUpMany(trx, [r], today))[0];
   }
 
   async function lockOwn(trx: Knex.Transaction, userId: string, id: string): Promise<RecurringRule> {
@@ -223,19 +273,22 @@ export function createRecurringService(deps: RecurringServiceDeps) {
     return r;
   }
 
-  /** Sweeps one rule in its own transaction; skips it when another transaction holds it. Returns occurrences created. */
-  async function sweepRule(id: string, today: string): Promise<number> {
+  /**
+   * Sweeps rules of one user in one database transaction; skips those another transaction holds
+   * (a PATCH, another instance's sweep). Returns how many got occurrences and how many were created.
+   */
+  async function sweepRules(ids: readonly string[], today: string): Promise<{ rules: number; created: number }> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await db.transaction(async (trx) => {
-          const r = await RecurringRule.query(trx).where({ id }).forUpdate().skipLocked().first();
-          if (!r || r.status !== 'active') return 0;
-          const after = await catchUp(trx, r, today);
-          return after.occurrences_created - r.occurrences_created;
+          const locked = await RecurringRule.query(trx).whereIn('id', [...ids]).where('status', 'active').orderBy('id').forUpdate().skipLocked();
+          const after = await catchUpMany(trx, locked, today);
+          const counts = after.map((a, i) => a.occurrences_created - locked[i].occurrences_created);
+          return { rules: counts.filter((n) => n > 0).length, created: counts.reduce((sum, n) => sum + n, 0) };
         });
       } catch (err) {
         // A deadlock/serialisation failure with a user's concurrent write (e.g. deleting the
-        // category the rule uses) rolled this rule back whole; try it again.
+        // category a rule uses) rolled the batch back whole; try it again.
         const code = (err as { code?: string }).code;
         if (attempt < 3 && code && RETRYABLE.has(code)) continue;
         throw err;
@@ -394,8 +447,9 @@ export function createRecurringService(deps: RecurringServiceDeps) {
 
     /**
      * The scheduled sweep: every active rule with an occurrence due in its user's time zone gets
-     * it, one database transaction per rule. Safe to run on several instances at once. Returns how
-     * many rules got occurrences and how many occurrences were created.
+     * it, one database transaction per user (up to SWEEP_BATCH_RULES of their rules at once). Safe
+     * to run on several instances at once. Returns how many rules got occurrences and how many
+     * occurrences were created.
      */
     async sweep(): Promise<{ rules: number; created: number }> {
       const now = clock.now();
@@ -407,7 +461,11 @@ export function createRecurringService(deps: RecurringServiceDeps) {
         .orderBy(['user_id', 'next_date', 'id'])
         .select('id', 'user_id', 'next_date');
       const byUser = new Map<string, { id: string; next_date: string }[]>();
-      for (const c of candidates) byUser.set(c.user_id, [...(byUser.get(c.user_id) ?? []), c]);
+      for (const c of candidates) {
+        const list = byUser.get(c.user_id);
+        if (list) list.push(c);
+        else byUser.set(c.user_id, [c]);
+      }
       const users = [...byUser.keys()];
       let rules = 0;
       let created = 0;
@@ -419,15 +477,29 @@ export function createRecurringService(deps: RecurringServiceDeps) {
           } catch {
             continue; // the user is gone (erased); their rules went with them
           }
-          for (const c of byUser.get(userId)!) {
-            if (c.next_date > today) continue;
+          const ids = byUser.get(userId)!.filter((c) => c.next_date <= today).map((c) => c.id);
+          for (let i = 0; i < ids.length; i += SWEEP_BATCH_RULES) {
+            const batch = ids.slice(i, i + SWEEP_BATCH_RULES);
             try {
-              const n = await sweepRule(c.id, today);
-              if (n > 0) rules++;
-              created += n;
-            } catch (err) {
-              // One rule's failure never stops the others; the next sweep tries it again.
-              logger.error({ err, recurringId: c.id }, 'recurring sweep failed for a rule');
+              const n = await sweepRules(batch, today);
+              rules += n.rules;
+              created += n.created;
+            } catch (batchErr) {
+              // One rule's failure never stops the others: each rule of the batch again on its own;
+              // the one that fails is logged, and the next sweep tries it again.
+              if (batch.length === 1) {
+                logger.error({ err: batchErr, recurringId: batch[0] }, 'recurring sweep failed for a rule');
+                continue;
+              }
+              for (const id of batch) {
+                try {
+                  const n = await sweepRules([id], today);
+                  rules += n.rules;
+                  created += n.created;
+                } catch (err) {
+                  logger.error({ err, recurringId: id }, 'recurring sweep failed for a rule');
+                }
+              }
             }
           }
         }

@@ -58,6 +58,16 @@ export const envSchema = z.object({
   JWT_SECRET: secret,
   /** 32-byte key (base64 or hex) encrypting TOTP secrets at rest. Required in production. */
   ENCRYPTION_KEY: z.string().optional(),
+  /** Scheduled backups: the directory archives are written to (with BACKUP_CRON; both or neither). */
+  BACKUP_DIR: z.string().trim().min(1).optional(),
+  /** When scheduled backups run: a 5-field cron expression in UTC, e.g. `0 3 * * *` (daily 03:00). */
+  BACKUP_CRON: z
+    .string()
+    .trim()
+    .regex(/^[\w*/,?#-]+(\s+[\w*/,?#-]+){4}$/, 'must be a 5-field cron expression (minute hour day-of-month month day-of-week), e.g. "0 3 * * *"')
+    .optional(),
+  /** How many scheduled archives are kept in BACKUP_DIR; older ones are deleted after each run. */
+  BACKUP_KEEP: intString(7).refine((n) => n >= 1, 'must be at least 1'),
   /** Bearer token Prometheus sends to GET /metrics. Production without it: /metrics answers 404. */
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').regex(/^[\x21-\x7e]+$/, 'must be visible ASCII (no spaces)').optional(),
 });
@@ -95,6 +105,8 @@ export interface Config {
   encryptionKey: Buffer;
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`; unset in production, /metrics is 404. */
   metricsToken?: string;
+  /** Scheduled backups through the job queue (BACKUP_DIR + BACKUP_CRON); absent when not configured. */
+  backup?: { dir: string; cron: string; keep: number };
 }
 
 export class ConfigError extends Error {}
@@ -134,7 +146,15 @@ function parseTrustProxy(raw: string, env: string): boolean | number | string[] 
 }
 
 /** Shannon entropy of the characters of `s`, in bits for the whole string. */
-function entropyBits(s: string): number {
+/** Bits per character of the alphabet `s` is written in: hex, base64(url), or any printable ASCII. */
+function alphabetBits(s: string): number {
+  if (/^[0-9a-f]+$/i.test(s)) return 4;
+  if (/^[A-Za-z0-9+/_=-]+$/.test(s)) return 6;
+  return Math.log2(94);
+}
+
+/** Empirical (Shannon) entropy of the characters of `s`, per character. */
+function shannonPerChar(s: string): number {
   const counts = new Map<string, number>();
   for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
   let perChar = 0;
@@ -142,7 +162,19 @@ function entropyBits(s: string): number {
     const p = n / s.length;
     perChar -= p * Math.log2(p);
   }
-  return perChar * s.length;
+  return perChar;
+}
+
+/**
+ * Too little entropy: shorter than 128 bits for its alphabet, or characters far from evenly used
+ * (below 60 % of what the alphabet allows at that length). The empirical entropy of a short random
+ * string is biased low (32 random hex digits average ~3.5 of 4 bits per character and now and then
+ * dip under 2.9), so it is compared with a margin rather than used as the bit count itself.
+ */
+function lowEntropy(s: string): boolean {
+  const bits = alphabetBits(s);
+  if (s.length * bits < 128) return true;
+  return shannonPerChar(s) < 0.6 * Math.min(bits, Math.log2(s.length));
 }
 
 /** True when `s` is one shorter string repeated (`abcabcabc…`). */
@@ -160,7 +192,7 @@ export function secretWeakness(secret: string): string | null {
   if (isRepetition(secret)) return 'is one short pattern repeated';
   if (new Set(secret).size < 8) return 'uses fewer than 8 distinct characters';
   if (PLACEHOLDER.test(secret)) return 'contains a placeholder or common word';
-  if (entropyBits(secret) < 90) return 'has too little entropy (use at least 32 random bytes, e.g. `openssl rand -base64 48`)';
+  if (lowEntropy(secret)) return 'has too little entropy (use at least 32 random bytes, e.g. `openssl rand -base64 48`)';
   return null;
 }
 
@@ -204,6 +236,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if ((e.TLS_CERT_FILE && !e.TLS_KEY_FILE) || (!e.TLS_CERT_FILE && e.TLS_KEY_FILE)) {
     throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE: set both or neither');
+  }
+  if (!e.BACKUP_DIR !== !e.BACKUP_CRON) {
+    throw new ConfigError('BACKUP_DIR and BACKUP_CRON: set both (where to write archives, and when, e.g. BACKUP_CRON="0 3 * * *") or neither');
   }
   let jwtSecret = e.JWT_SECRET;
   let encryptionKey = e.ENCRYPTION_KEY;
@@ -251,5 +286,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret,
     encryptionKey: key,
     metricsToken: e.METRICS_TOKEN,
+    backup: e.BACKUP_DIR && e.BACKUP_CRON ? { dir: path.resolve(e.BACKUP_DIR), cron: e.BACKUP_CRON.replace(/\s+/g, ' '), keep: e.BACKUP_KEEP } : undefined,
   };
 }

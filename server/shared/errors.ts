@@ -120,6 +120,8 @@ export function zodToFieldErrors(err: ZodError, prefix = ''): FieldError[] {
  */
 function fromPg(err: { code?: string; constraint?: string }): AppError | null {
   switch (err.code) {
+    case 'NE001': // the row's user was erased meanwhile (migration …_refuse_rows_of_erased_users)
+      return new UnauthorizedError('This account no longer exists.');
     case '23505':
       return new ConflictError('A record with these values already exists.', 'duplicate');
     case '23503':

@@ -83,6 +83,13 @@ export interface Jobs {
   drain(): Promise<number>;
   /** Names of the scheduled jobs (operators, docs, tests). */
   scheduled(): { name: string; cron: string }[];
+  /**
+   * Deletes, inside the caller's transaction, every job still waiting to run (states `created` and
+   * `retry`, any queue) whose payload has `key` equal to `value` — e.g. `userId` when a user is
+   * erased: a queued run would otherwise act on, or mail, a user who is gone. Runs already active
+   * finish (their handlers find the rows gone). Resolves with how many were deleted; needs no `start()`.
+   */
+  deleteQueued(trx: Knex | Knex.Transaction, match: { key: string; value: string }): Promise<number>;
 }
 
 export interface JobsDeps {
@@ -287,6 +294,15 @@ export function createJobs(deps: JobsDeps): Jobs {
 
     scheduled() {
       return [...schedules].map(([name, s]) => ({ name, cron: s.cron }));
+    },
+
+    async deleteQueued(trx, match) {
+      const rows = await sqlRows<{ id: string }>(
+        trx,
+        `DELETE FROM ${JOBS_SCHEMA}.job WHERE state IN ('created', 'retry') AND data ->> ? = ? RETURNING id`,
+        [match.key, match.value],
+      );
+      return rows.length;
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
+import { insertColumns } from './db.js';
 import type { Signals } from './realtime-signals.js';
 
 /**
@@ -105,7 +106,7 @@ export function createOutbox({ clock, signals }: { clock: Clock; signals: Pick<S
       const at = clock.now();
       const out = events.map((e, i): OutboxEvent => ({ seq: last - n + 1 + i, type: e.type, at: at.toISOString(), data: e.data }));
       const inserts = out.map((e) => ({ user_id: userId, seq: e.seq, type: e.type, data: JSON.stringify(e.data), at }));
-      for (let i = 0; i < inserts.length; i += 1000) await trx('events').insert(inserts.slice(i, i + 1000));
+      await insertColumns(trx, 'events', { user_id: 'uuid', seq: 'bigint', type: 'text', data: 'jsonb', at: 'timestamptz' }, inserts);
       // Delivery reads every event after the socket's cursor: one signal (after commit) carries the whole batch.
       signals.eventsCommitted(trx, userId, last);
       return out;

@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, ipKeyGenerator, type Store, type IncrementResponse, type Options } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Redis } from 'ioredis';
+import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
 import { sqlRows, type Db } from './db.js';
 import { RateLimitedError } from './errors.js';
@@ -96,6 +97,23 @@ export class PgRateLimitStore implements Store {
  */
 export async function purgeExpiredRateLimits(db: Db, clock: Clock): Promise<number> {
   return db('rate_limits').where('reset_at', '<', clock.now()).del();
+}
+
+/**
+ * Deletes, inside the caller's transaction, the PostgreSQL counters whose key names one of
+ * `names` (a user id, an email) as a whole key part: keys are `<prefix>:<key>` and a key is the
+ * name itself, `user:<name>`, `email:<name>` or `<name>|<address>` — so `x@b.com` never matches
+ * `ax@b.com`'s counter. For a user's erasure: a counter keyed by their email is personal data.
+ * Redis counters (REDIS_URL) are not scanned: they expire at the end of their window (≤ 1 hour).
+ */
+export async function forgetRateLimits(trx: Knex.Transaction, names: string[]): Promise<number> {
+  let deleted = 0;
+  for (const name of names.filter(Boolean)) {
+    deleted += await trx('rate_limits')
+      .where((w) => void w.whereRaw('right(key, length(?) + 1) = ?', [name, `:${name}`]).orWhereRaw('position(? in key) > 0', [`:${name}|`]))
+      .delete();
+  }
+  return deleted;
 }
 
 export interface LimiterBackends {

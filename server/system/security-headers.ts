@@ -4,7 +4,7 @@ import type { Config } from '../shared/config.js';
 
 /**
  * helmet everywhere; the CSP is relaxed only for the pages that need it (/docs runs Swagger UI,
- * which styles inline; /admin runs AdminJS). HSTS and upgrade-insecure-requests only when we serve HTTPS ourselves.
+ * which styles inline; /admin runs AdminJS; /dashboard loads its own script and stylesheet). HSTS and upgrade-insecure-requests only when we serve HTTPS ourselves.
  */
 export function securityHeaders(config: Config): RequestHandler {
   const hsts = config.tls ? { maxAge: 31536000, includeSubDomains: true } : false;
@@ -45,6 +45,28 @@ export function securityHeaders(config: Config): RequestHandler {
       },
     },
   });
+  // The live dashboard: its own files only — no inline script or style, no CDN. `connect-src 'self'`
+  // covers the API and the Socket.IO connection (polling, and the WebSocket: CSP3 matches ws/wss
+  // of the page's own host under 'self'). Chart.js sizes its canvas through the CSSOM, which
+  // style-src does not govern.
+  const dashboard = helmet({
+    hsts,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'none'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'"],
+        'img-src': ["'self'"],
+        'connect-src': ["'self'"],
+        'base-uri': ["'none'"],
+        'form-action': ["'none'"],
+        'frame-ancestors': ["'none'"],
+        'upgrade-insecure-requests': config.tls ? [] : null,
+      },
+    },
+  });
   const under = (p: string, root: string) => p === root || p.startsWith(`${root}/`);
-  return (req, res, next) => (under(req.path, '/docs') ? docs : under(req.path, '/admin') ? admin : api)(req, res, next);
+  return (req, res, next) =>
+    (under(req.path, '/docs') ? docs : under(req.path, '/admin') ? admin : under(req.path, '/dashboard') ? dashboard : api)(req, res, next);
 }

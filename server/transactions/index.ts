@@ -6,7 +6,7 @@ import type { TransactionService } from './transactions.service.js';
 export { Transaction, Entry, TransactionVersion, TRANSACTION_TYPES } from './transactions.model.js';
 export type { TransactionType } from './transactions.model.js';
 export { createTransactionService, lockCategoryExpenses, netChangeByAccount, toTransactionView } from './transactions.service.js';
-export type { TransactionService, BalanceChange, LedgerChange, LedgerEvent, LedgerListener, LedgerPosting, LedgerSide } from './transactions.service.js';
+export type { TransactionService, BalanceChange, LedgerChange, LedgerSeries, LedgerEvent, LedgerListener, LedgerPosting, LedgerSide } from './transactions.service.js';
 export type { TransactionInput, TransactionView } from './transactions.schemas.js';
 export { transactionBody } from './transactions.schemas.js';
 export { checkLedger } from './ledger-check.js';

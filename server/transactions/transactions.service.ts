@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { lockAccounts, adjustBalance, type Account } from '../accounts/index.js';
 import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
 import { keysetPage, type KeysetPage } from '../shared/cursor.js';
-import { sqlRows, type Db } from '../shared/db.js';
+import { insertColumns, sqlRows, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
@@ -21,6 +22,35 @@ export interface TransactionServiceDeps {
   outbox: Outbox;
   /** Features that keep state derived from the ledger (budgets' running totals, goals' progress). */
   onPosted?: LedgerListener[];
+}
+
+/** Column types of the ledger's rows, for the series' array inserts. */
+const TRANSACTION_COLUMNS = {
+  id: 'uuid',
+  user_id: 'uuid',
+  type: 'text',
+  account_id: 'uuid',
+  currency: 'text',
+  amount: 'numeric',
+  to_account_id: 'uuid',
+  to_currency: 'text',
+  to_amount: 'numeric',
+  date: 'date',
+  category_id: 'uuid',
+  notes: 'text',
+  recurring_id: 'uuid',
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+};
+const ENTRY_COLUMNS = { transaction_id: 'uuid', user_id: 'uuid', account_id: 'uuid', currency: 'text', amount: 'numeric' };
+const VERSION_COLUMNS = { transaction_id: 'uuid', user_id: 'uuid', version: 'int', action: 'text', actor_id: 'uuid', at: 'timestamptz', before: 'jsonb', after: 'jsonb' };
+
+/** One template and the dates to post it on (a recurring rule's due occurrences). */
+export interface LedgerSeries {
+  template: Omit<TransactionInput, 'date'>;
+  /** In date order. */
+  dates: readonly string[];
+  recurringId?: string | null;
 }
 
 /** One side (before or after) of a ledger write, as listeners see it. */
@@ -52,10 +82,12 @@ export type LedgerEvent = AnyEvent;
 
 /**
  * Called inside the ledger write's transaction, after the accounts are locked and the balances
- * moved, before the audit entry and the events. A listener may lock only its own rows (in a fixed
+ * moved, before the audit entry and the events, with every change of the write: one for a user's
+ * create / update / delete, one per transaction for a series (the recurring sweep's batch, whose
+ * changes all carry the batch's final balances). A listener may lock only its own rows (in a fixed
  * order) and must not scan the ledger; what it throws rolls the write back.
  */
-export type LedgerListener = (trx: Knex.Transaction, change: LedgerChange) => Promise<LedgerEvent[]>;
+export type LedgerListener = (trx: Knex.Transaction, changes: readonly LedgerChange[]) => Promise<LedgerEvent[]>;
 
 export function toTransactionView(t: TransactionRow): TransactionView {
   return {
@@ -225,9 +257,11 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     postings,
   });
 
-  async function notify(trx: Knex.Transaction, change: LedgerChange): Promise<LedgerEvent[]> {
+  async function notify(trx: Knex.Transaction, changes: LedgerChange | readonly LedgerChange[]): Promise<LedgerEvent[]> {
+    const batch = Array.isArray(changes) ? (changes as readonly LedgerChange[]) : [changes as LedgerChange];
     const events: LedgerEvent[] = [];
-    for (const listener of onPosted) events.push(...(await listener(trx, change)));
+    if (batch.length === 0) return events;
+    for (const listener of onPosted) events.push(...(await listener(trx, batch)));
     return events;
   }
 
@@ -299,34 +333,50 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
   }
 
   /**
-   * Creates one transaction per date from one template inside `trx` (the recurring sweep's batch):
-   * the same checks as `createInTrx`, once; multi-row inserts; a version, an audit entry and a
-   * `transaction.created` event per transaction; balances moved once, with one `balance.updated`
-   * per account for the whole batch. Returns the views in date order.
+   * Creates one transaction per date of each series (one template, its dates) inside `trx` — the
+   * recurring sweep's batch, several rules of one user at once: the same checks as `createInTrx`,
+   * once per series; accounts locked once (id order); multi-row inserts across all series; a
+   * version, an audit entry and a `transaction.created` event per transaction; balances moved
+   * once, with one `balance.updated` per account for the whole batch. Returns each series' views
+   * in date order (ids are made here, so nothing is read back).
    */
-  async function createSeriesInTrx(
-    trx: Knex.Transaction,
-    wc: WriteContext,
-    template: Omit<TransactionInput, 'date'>,
-    dates: string[],
-    opts: { recurringId?: string | null } = {},
-  ): Promise<TransactionView[]> {
-    if (dates.length === 0) return [];
-    const accounts = await lockAccounts(trx, wc.userId, [template.accountId, ...(template.toAccountId ? [template.toAccountId] : [])]);
-    const { header, postings } = await resolve(trx, wc.userId, { ...template, date: dates[0] }, accounts);
-    const now = clock.now();
-    const rows: Transaction[] = [];
-    for (let i = 0; i < dates.length; i += 1000) {
-      const chunk = dates.slice(i, i + 1000).map((date) => ({ ...header, date, user_id: wc.userId, recurring_id: opts.recurringId ?? null, created_at: now, updated_at: now }));
-      rows.push(...((await trx('transactions').insert(chunk).returning('*')) as Transaction[]));
-    }
-    const entries = rows.flatMap((r) =>
-      postings.map((p) => ({ transaction_id: r.id, user_id: wc.userId, account_id: p.accountId, currency: p.currency, amount: p.amount.toFixed() })),
+  async function createSeriesInTrx(trx: Knex.Transaction, wc: WriteContext, series: readonly LedgerSeries[]): Promise<TransactionView[][]> {
+    const batch = series.filter((s) => s.dates.length > 0);
+    if (batch.length === 0) return series.map(() => []);
+    const accounts = await lockAccounts(
+      trx,
+      wc.userId,
+      batch.flatMap((s) => [s.template.accountId, ...(s.template.toAccountId ? [s.template.toAccountId] : [])]),
     );
-    for (let i = 0; i < entries.length; i += 1000) await trx('entries').insert(entries.slice(i, i + 1000));
-    const total = postings.map((p) => ({ ...p, amount: p.amount.times(rows.length) }));
+    const now = clock.now();
+    const rows: Transaction[][] = [];
+    const sides: { transactionId: string; side: LedgerSide }[] = [];
+    const entries: Record<string, string>[] = [];
+    const total: Posting[] = [];
+    for (const s of series) {
+      if (s.dates.length === 0) {
+        rows.push([]);
+        continue;
+      }
+      const { header, postings } = await resolve(trx, wc.userId, { ...s.template, date: s.dates[0] }, accounts);
+      const made = s.dates.map((date) => ({ ...header, id: randomUUID(), date, user_id: wc.userId, recurring_id: s.recurringId ?? null, created_at: now, updated_at: now }) as Transaction);
+      rows.push(made);
+      for (const r of made) sides.push({ transactionId: r.id, side: sideOf({ ...header, date: r.date }, postings) });
+      for (const r of made) {
+        for (const p of postings) entries.push({ transaction_id: r.id, user_id: wc.userId, account_id: p.accountId, currency: p.currency, amount: p.amount.toFixed() });
+      }
+      total.push(...postings.map((p) => ({ ...p, amount: p.amount.times(made.length) })));
+    }
+    await insertColumns(trx, 'transactions', TRANSACTION_COLUMNS, rows.flat());
+    await insertColumns(trx, 'entries', ENTRY_COLUMNS, entries);
     const balances = await applyBalances(trx, deltas([], total));
-    const views = rows.map(toTransactionView);
+    // Budgets' totals and alerts, goals' progress: the listeners see every transaction of the batch at once.
+    const extra = await notify(
+      trx,
+      sides.map(({ transactionId, side }) => ({ userId: wc.userId, transactionId, action: 'create' as const, before: null, after: side, balances })),
+    );
+    const perSeries = rows.map((r) => r.map(toTransactionView));
+    const views = perSeries.flat();
     const versions = views.map((v) => ({
       transaction_id: v.id,
       user_id: wc.userId,
@@ -337,7 +387,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
       before: null,
       after: JSON.stringify(v),
     }));
-    for (let i = 0; i < versions.length; i += 1000) await trx('transaction_versions').insert(versions.slice(i, i + 1000));
+    await insertColumns(trx, 'transaction_versions', VERSION_COLUMNS, versions);
     await audit.recordWrites(
       trx,
       wc,
@@ -346,8 +396,9 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     await outbox.publishMany(trx, wc.userId, [
       ...views.map((v) => ({ type: 'transaction.created' as const, data: { transaction: v } })),
       ...balances.map((b) => ({ type: 'balance.updated' as const, data: b })),
+      ...extra,
     ]);
-    return views;
+    return perSeries;
   }
 
   async function lockOwn(trx: Knex.Transaction, userId: string, id: string): Promise<Transaction> {

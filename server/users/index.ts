@@ -4,7 +4,7 @@ import type { UsersService } from './users.service.js';
 
 export { User, ROLES, toProfile, type Profile, type Role } from './users.model.js';
 export { currencyCode, timeZoneName, personName, profileSchema, isTimeZone } from './users.schemas.js';
-export { changeRole, createUsersService, notificationMailAddress, userCalendar, type UsersService, type UserCalendar } from './users.service.js';
+export { changeRole, createUsersService, notificationMailAddress, tombstoneUser, userCalendar, type UsersService, type UserCalendar } from './users.service.js';
 
 export interface UsersFeatureDeps {
   users: UsersService;

@@ -8,6 +8,7 @@ export class User extends Model {
   static tableName = 'users';
 
   id!: string;
+  /** NULL only on an erased user's tombstone (`erased_at` set), which no login or session reaches. */
   email!: string;
   email_verified_at!: Date | null;
   name!: string | null;
@@ -23,6 +24,8 @@ export class User extends Model {
   totp_pending_secret_enc!: string | null;
   totp_enabled_at!: Date | null;
   totp_last_step!: string | null;
+  /** Set when the user was erased (GDPR): the row is then a tombstone without personal data. */
+  erased_at!: Date | null;
 
   static jsonSchema = {
     type: 'object',

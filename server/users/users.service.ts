@@ -135,3 +135,29 @@ export async function changeRole(
 }
 
 export type UsersService = ReturnType<typeof createUsersService>;
+
+/**
+ * Turns the user row into the erasure's tombstone, inside the erasing transaction: `erased_at`
+ * set (once; a trigger refuses to change it again), every personal and credential field cleared
+ * (email NULL frees the address for a new registration), disabled, no admin role, neutral
+ * currency and time zone. The id and `created_at` stay: audit entries and the chain refer to them.
+ */
+export async function tombstoneUser(trx: Knex.Transaction, userId: string, now: Date): Promise<void> {
+  await trx('users').where({ id: userId }).update({
+    erased_at: now,
+    email: null,
+    email_verified_at: null,
+    name: null,
+    password_hash: null,
+    totp_secret_enc: null,
+    totp_pending_secret_enc: null,
+    totp_enabled_at: null,
+    totp_last_step: null,
+    notify_by_email: false,
+    disabled: true,
+    role: 'user',
+    currency: 'USD',
+    time_zone: 'UTC',
+    updated_at: now,
+  });
+}

@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 /** Every key the Users resource may put in a record; anything else (a hash, a secret, a token) fails the test. */
-const USER_KEYS = ['id', 'email', 'name', 'role', 'disabled', 'two_factor', 'created_at', 'last_login_at'].sort();
+const USER_KEYS = ['id', 'email', 'name', 'role', 'disabled', 'two_factor', 'created_at', 'last_login_at', 'erased_at'].sort();
 const REFUSED = 'The email, password or code is not correct, or this account may not use the admin panel.';
 
 const STEP = 30_000;
@@ -301,6 +301,45 @@ describe('Users resource', () => {
     expect(mail.text).toContain('An administrator turned two-factor authentication off');
     const entry = await t.db('audit_logs').where({ user_id: u.id, action: 'auth.2fa_cleared' }).first();
     expect(entry.actor_id).toBe(a.id);
+  });
+
+  it('erases a user through the GDPR service after a confirmation page, audited with the admin as actor; never the admin themself', async () => {
+    const a = await signedInAdmin();
+    const u = await registerAndLogin(t, { name: 'Erin Erasable' });
+    const acc = await (await t.api('/accounts', { method: 'POST', token: u.accessToken, json: { name: 'Erin bank', type: 'bank', currency: 'USD' } })).json();
+    const path = `/admin/api/resources/users/records/${u.id}/eraseUserData`;
+    // The confirmation page changes nothing.
+    const page = await json(await panel(t, path, a.cookie));
+    expect(page.record.params.erased_at).toBeNull();
+    expect((await t.api('/users/me', { token: u.accessToken })).status).toBe(200);
+
+    const res = await json(await panel(t, path, a.cookie, { method: 'POST', json: {} }));
+    expect(res.notice.type).toBe('success');
+    expect(res.record.params).toMatchObject({ email: null, name: null, erased_at: expect.any(String) });
+    expect((await t.api('/users/me', { token: u.accessToken })).status).toBe(401);
+    expect(await t.db('accounts').where({ id: acc.id })).toEqual([]);
+    expect(await t.db('auth_sessions').where({ user_id: u.id })).toEqual([]);
+    const entry = await t.db('audit_logs').where({ user_id: u.id, action: 'user.erased' }).first();
+    expect(entry).toMatchObject({ actor_id: a.id, after: { by: 'admin' }, redacted_at: null });
+    expect(JSON.stringify(await t.db('audit_logs').where({ user_id: u.id }))).not.toContain('Erin');
+    expect(await t.app.ctx.audit.verify(t.db)).toMatchObject({ ok: true });
+
+    // A tombstone is offered no action; the admin cannot erase themself here.
+    const again = await json(await panel(t, path, a.cookie, { method: 'POST', json: {} }));
+    expect(again.notice.type).toBe('error');
+    const self = await json(await panel(t, `/admin/api/resources/users/records/${a.id}/eraseUserData`, a.cookie, { method: 'POST', json: {} }));
+    expect(self.notice.type).toBe('error');
+    expect(await t.db('users').where({ id: a.id }).first()).toMatchObject({ email: a.email, erased_at: null });
+  });
+
+  it('lets only an admin erase: a user who is not one gets no panel session, and the API refuses the panel path', async () => {
+    const u = await registerAndLogin(t);
+    const victim = await registerAndLogin(t);
+    const s = await panelSignIn(t, u.email, u.password);
+    expect(s.cookie).toBeNull();
+    const res = await panel(t, `/admin/api/resources/users/records/${victim.id}/eraseUserData`, null, { method: 'POST', json: {} });
+    expect(res.status).toBe(401);
+    expect(await t.db('users').where({ id: victim.id }).first()).toMatchObject({ email: victim.email, erased_at: null });
   });
 
   it('offers no new, edit, delete or bulk actions', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createAuditService } from '../../server/audit/index.js';
 import { systemClock } from '../../server/shared/clock.js';
 import { createDb, type Db } from '../../server/shared/db.js';
+import { tombstoneUser } from '../../server/users/index.js';
 import { testDatabaseUrl } from '../helpers/app.js';
 
 let db: Db;
@@ -127,8 +128,10 @@ describe('audit log', () => {
     // Not erased: the trigger refuses the redaction itself.
     await expect(db.transaction((trx) => audit.redactUser(trx, userId))).rejects.toThrow(/only entries of an erased user may be redacted/);
     expect(await db('audit_logs').where({ user_id: userId }).first()).toMatchObject({ ip: '203.0.113.9', redacted_at: null });
+    // An erased row holds no personal data: setting erased_at alone is refused by the database.
+    await expect(db('users').where({ id: userId }).update({ erased_at: new Date() })).rejects.toThrow(/users_erased_holds_no_personal_data/);
     const cleared = await db.transaction(async (trx) => {
-      await trx('users').where({ id: userId }).update({ erased_at: new Date() });
+      await tombstoneUser(trx, userId, new Date());
       return audit.redactUser(trx, userId);
     });
     expect(cleared).toBe(1);

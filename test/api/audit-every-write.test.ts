@@ -244,6 +244,16 @@ const CASES: Case[] = [
     }),
   },
   {
+    route: 'DELETE /users/me',
+    status: 204,
+    arrange: user,
+    act: async ({ u }) => ({
+      res: await t.api('/users/me', { method: 'DELETE', json: { password: u.password }, ...auth(u) }),
+      // The erasure's own entry, with no personal data: the user's earlier entries are redacted, not added to.
+      expected: { action: 'user.erased', entityType: 'user', entityId: u.id, before: 'null', after: 'object' },
+    }),
+  },
+  {
     route: 'POST /users/me/password',
     status: 204,
     arrange: user,

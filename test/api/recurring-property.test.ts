@@ -84,8 +84,14 @@ describe('rules through the API against the reference generator', () => {
           });
           expect(res.status).toBe(201);
           const rule = (await res.json()) as { occurrencesCreated: number; nextDate: string | null };
-          const list = await t.api(`/transactions?accountId=${acc.id}&limit=500`, { token: u.accessToken });
-          const dates = ((await list.json()) as { data: { date: string }[] }).data.map((x) => x.date).reverse();
+          // A daily rule from early 2025 has more than one page (500) of occurrences: read them all.
+          const dates: string[] = [];
+          for (let cursor: string | null = ''; cursor !== null; ) {
+            const list = await t.api(`/transactions?accountId=${acc.id}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: u.accessToken });
+            const page = (await list.json()) as { data: { date: string }[]; nextCursor: string | null };
+            dates.unshift(...page.data.map((x) => x.date).reverse());
+            cursor = page.nextCursor;
+          }
           const expected = reference(start, frequency, interval, { count, endDate, today });
           expect(dates).toEqual(expected);
           expect(rule.occurrencesCreated).toBe(expected.length);

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { balanceOf, categoryNamed, createAccount, eventsOf, expectProblem, type Json } from '../helpers/ledger.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
+import { checkLedger } from '../../server/transactions/index.js';
 
 /** Recurring rules over real PostgreSQL; only the clock is injected. */
 let t: TestApp;
@@ -330,6 +331,33 @@ describe('a rule whose account or category goes away', () => {
     await sweep();
     expect(await getRule(u, rule.id)).toMatchObject({ status: 'ended', endedReason: 'category_deleted', occurrencesCreated: 1 });
     expect(await datesIn(u, acc.id)).toEqual(['2026-06-15']);
+  });
+});
+
+describe('what the ledger derives', () => {
+  it('moves budget totals and alerts, and goal progress, for occurrences as for a user\'s own write', async () => {
+    await at('2026-06-15T12:00:00Z');
+    const u = await registerAndLogin(t);
+    const acc = await createAccount(t, u, { openingBalance: '1000.00' });
+    const food = await categoryNamed(t, u, 'Food');
+    const budgetRes = await t.api('/budgets', { method: 'POST', token: u.accessToken, json: { categoryId: food.id, amount: '100.00', period: 'monthly' } });
+    expect(budgetRes.status).toBe(201);
+    const budget = (await budgetRes.json()) as Json;
+    const goalRes = await t.api('/goals', { method: 'POST', token: u.accessToken, json: { name: 'Cushion', targetAmount: '2000.00', targetDate: '2027-06-01', accountIds: [acc.id] } });
+    expect(goalRes.status).toBe(201);
+    const goal = (await goalRes.json()) as Json;
+    // Mondays 1, 8 and 15 June are due at once: 90.00 of a 100.00 budget, past its 80 % threshold.
+    const rule = await createRule(u, { accountId: acc.id, type: 'expense', amount: '30.00', categoryId: food.id, frequency: 'weekly', startDate: '2026-06-01' });
+    expect(rule.occurrencesCreated).toBe(3);
+    const b = (await (await t.api(`/budgets/${budget.id}`, { token: u.accessToken })).json()) as Json;
+    expect([b.spent, b.remaining]).toEqual(['90.00', '10.00']);
+    const notes = (await (await t.api('/notifications?limit=50', { token: u.accessToken })).json()) as { data: { type: string; payload: Record<string, unknown> }[] };
+    expect(notes.data.filter((n) => n.type === 'budget.alert').map((n) => [n.payload.threshold, n.payload.spent])).toEqual([['0.8', '90.00']]);
+    const events = await eventsOf(t, u.id);
+    expect(events.filter((e) => e.type === 'budget.alert').map((e) => e.data.spent)).toEqual(['90.00']);
+    expect(events.filter((e) => e.type === 'goal.progress').map((e) => [e.data.goalId, e.data.currentAmount]).pop()).toEqual([goal.id, '910.00']);
+    // The stored running totals equal the expenses (the ledger's own check covers budgets too).
+    expect(await checkLedger(t.db, { userId: u.id })).toMatchObject({ ok: true });
   });
 });
 

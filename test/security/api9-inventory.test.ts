@@ -23,6 +23,8 @@ afterAll(async () => {
 const OUTSIDE_REGISTRY: Record<string, string> = {
   'GET /docs/init.js': 'the docs page boot script (static)',
   'USE /docs/assets': 'Swagger UI files from node_modules (static)',
+  'GET /dashboard': 'the live dashboard page (static; its data comes from the API with the user\'s token)',
+  'USE /dashboard/assets': 'the live dashboard\'s built script, stylesheet and icon (static)',
   'ROUTER /admin': 'the AdminJS panel: admins only, its own PostgreSQL session, same-origin writes (test/api/admin.test.ts, test/security/api5)',
 };
 
@@ -86,6 +88,8 @@ describe('API9 inventory', () => {
     // Encoded so that the client does not resolve the dots itself: the static files stay in their folder.
     '/docs/assets/..%2f..%2fpackage.json',
     '/docs/assets/..%2f..%2f..%2f.env',
+    '/dashboard/assets/..%2f..%2f..%2f..%2fpackage.json',
+    '/dashboard/assets/..%2fsrc%2fmain.ts',
   ])('has no stray endpoint at %s (404 problem, even with a token)', async (path) => {
     await expectProblem(await t.api(path, { token: u.accessToken }), 404);
   });

@@ -10,11 +10,22 @@ import { emulator } from '../../load-tests/k6-emulator.js';
  */
 const scripts = readdirSync('load-tests').filter((f) => f.endsWith('.k6.ts'));
 
+const list = (data: unknown[]) => ({ status: 200, body: { data, nextCursor: null } });
+
 function fakeApi(method: string, url: string): { status: number; body?: unknown } {
   const path = new URL(url).pathname;
   if (method === 'POST' && path === '/auth/register') return { status: 201, body: { user: { id: randomUUID() } } };
-  if (method === 'POST' && path === '/auth/login') return { status: 200, body: { accessToken: 'token', refreshToken: 'refresh' } };
+  if (method === 'POST' && (path === '/auth/login' || path === '/auth/refresh')) return { status: 200, body: { accessToken: 'token', refreshToken: 'refresh', expiresIn: 900 } };
+  if (method === 'POST' && path === '/transactions') {
+    // As the server does: the write's event reaches the user's sockets after the commit.
+    const id = randomUUID();
+    emulator.pushToSockets(`42${JSON.stringify(['transaction.created', { seq: 1, type: 'transaction.created', data: { transaction: { id } } }])}`);
+    return { status: 201, body: { id } };
+  }
   if (method === 'POST') return { status: 201, body: { id: randomUUID() } };
+  if (method === 'DELETE') return { status: 204 };
+  if (method === 'GET' && path === '/accounts') return list([{ id: randomUUID(), currency: 'USD' }, { id: randomUUID(), currency: 'USD' }, { id: randomUUID(), currency: 'EUR' }]);
+  if (method === 'GET' && ['/categories', '/budgets', '/goals'].includes(path)) return list([{ id: randomUUID() }, { id: randomUUID() }]);
   if (method === 'GET' && /^\/transactions\/[0-9a-f-]{36}$/.test(path)) return { status: 200, body: { id: path.split('/')[2] } };
   return { status: 200, body: { data: [], nextCursor: null } };
 }
@@ -27,7 +38,7 @@ describe.each(scripts)('k6 script %s', (script) => {
     g.__ITER = 0;
     emulator.respond = fakeApi;
     emulator.setStage('init');
-    const mod = (await import(`../../load-tests/${script}`)) as { default: () => void; options?: unknown };
+    const mod = (await import(`../../load-tests/${script}`)) as { default: () => void; sockets?: () => void; options?: unknown };
     expect(mod.options).toBeDefined();
     const metricsAtInit = [...emulator.metrics.keys()];
 
@@ -42,6 +53,29 @@ describe.each(scripts)('k6 script %s', (script) => {
     expect(fed.length).toBeGreaterThan(0);
     const failed = [...emulator.checks].filter(([, c]) => c.fails > 0).map(([name]) => name);
     expect(failed).toEqual([]);
+
+    // The socket scenario: handshake, auth packet, its own writes timed by their events, clean close.
+    if (mod.sockets) {
+      const sent: string[] = [];
+      emulator.socketServer = {
+        onOpen: () => ['0{"sid":"e1","pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}'],
+        onFrame: (frame) => {
+          sent.push(frame);
+          if (frame.startsWith('40')) return ['40{"sid":"s1"}', '2'];
+          const ack = /^42(\d+)\["auth"/.exec(frame);
+          return ack ? [`43${ack[1]}[{"ok":true}]`] : [];
+        },
+      };
+      const latency = emulator.metrics.get('socket_commit_to_receive')!;
+      const before = latency.values.length;
+      mod.sockets();
+      emulator.runTimers(20 * 60_000);
+      expect(sent[0]).toBe('40{"token":"token"}');
+      expect(sent).toContain('3'); // the pong
+      expect(sent.slice(-2)).toEqual(['41', '1']);
+      expect(latency.values.length).toBeGreaterThan(before);
+      expect([...emulator.checks].filter(([, c]) => c.fails > 0).map(([name]) => name)).toEqual([]);
+    }
   });
 });
 
