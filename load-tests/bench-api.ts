@@ -6,8 +6,9 @@
  * Uses a fresh database on BENCH_ADMIN_DATABASE_URL's server (default: local PostgreSQL), dropped at the end.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { createBenchDatabase, startServer, summarize } from './lib.ts';
+import { createBenchDatabase, postgresBackendsCpu, postgresCpuBetween, startServer, summarize } from './lib.ts';
 import {
   BUDGETED_CATEGORIES,
   GOALS_PER_USER,
@@ -24,7 +25,12 @@ const writesOnly = process.argv[5] === 'writes';
 const run = randomBytes(3).toString('hex');
 
 const db = await createBenchDatabase();
-const server = await startServer(db.url, process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}, (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean));
+// COUNT_QUERIES_FILE=<path>: the server counts its SQL statements (count-queries.mjs); the steady state's are in <path>.1.json.
+const countQueries = process.env.COUNT_QUERIES_FILE;
+const nodeArgs = [...(countQueries ? ['--import', new URL('./count-queries.mjs', import.meta.url).href] : []), ...(process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+// REDIS_URL and DATABASE_POOL_MAX (default 20 in startServer) pass through to the server.
+const serverEnv = Object.fromEntries(['REDIS_URL', 'DATABASE_POOL_MAX'].flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : []))) as Record<string, string>;
+const server = await startServer(db.url, serverEnv, nodeArgs);
 const latencies = new Map<string, number[]>();
 let errors = 0;
 let requests = 0;
@@ -83,12 +89,23 @@ const sampler = setInterval(() => {
 const setupStarted = Date.now();
 let started = 0;
 let setupRequests: number;
+let serverCpu: number;
+let pgCpu: number;
 try {
   const states = await Promise.all(Array.from({ length: users }, (_, i) => setUp(i + 1)));
   setupRequests = requests;
   console.log(`setup: ${users} users registered, logged in, opened 2 accounts, 5 budgets and 3 goals each in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
+  if (countQueries) server.child.kill('SIGUSR2');
+  const cpu0 = server.cpuSeconds();
+  const pg0 = postgresBackendsCpu(db.name);
   started = Date.now();
   await Promise.all(states.map((s) => steady(s, started + seconds * 1000)));
+  serverCpu = server.cpuSeconds() - cpu0;
+  pgCpu = postgresCpuBetween(pg0, postgresBackendsCpu(db.name));
+  if (countQueries) {
+    server.child.kill('SIGUSR2');
+    await new Promise((r) => setTimeout(r, 300)); // the counts are written before the server stops
+  }
 } finally {
   clearInterval(sampler);
   await server.stop();
@@ -96,8 +113,17 @@ try {
 }
 const elapsed = (Date.now() - started) / 1000;
 const steadyRequests = requests - setupRequests;
-console.log(`bench-api: ${users} users, think ${thinkMs} ms, mix ${writesOnly ? 'writes' : 'all'}, ${elapsed.toFixed(1)} s, ${os.cpus().length} cores, node ${process.version}`);
+console.log(`bench-api: ${users} users, think ${thinkMs} ms, mix ${writesOnly ? 'writes' : 'all'}, ${elapsed.toFixed(1)} s, ${os.cpus().length} cores, node ${process.version}, pool ${serverEnv.DATABASE_POOL_MAX ?? 20}${serverEnv.REDIS_URL ? ', Redis' : ''}`);
 console.log(`steady state: ${steadyRequests} requests, ${(steadyRequests / elapsed).toFixed(0)} req/s; errors (all phases) ${errors}; server peak RSS ${peakRss.toFixed(0)} MB`);
+// CPU time, unlike latency, hardly depends on what else the machine runs: the cost of a request.
+console.log(
+  `steady-state CPU: server ${serverCpu.toFixed(1)} s = ${((serverCpu * 1000) / steadyRequests).toFixed(2)} ms per request; ` +
+    `PostgreSQL backends ${pgCpu.toFixed(1)} s = ${((pgCpu * 1000) / steadyRequests).toFixed(2)} ms per request`,
+);
+if (countQueries) {
+  const counted = JSON.parse(readFileSync(`${countQueries}.1.json`, 'utf8')) as { total: number };
+  console.log(`SQL statements in steady state: ${counted.total} = ${(counted.total / steadyRequests).toFixed(2)} per request (by text: ${countQueries}.1.json)`);
+}
 const writes = ['create_expense', 'create_transfer'].reduce((n, k) => n + (latencies.get(k)?.length ?? 0), 0);
 console.log(`writes (expense + transfer): ${writes}, ${(writes / elapsed).toFixed(0)} per second`);
 if (statusErrors.size) console.log('unexpected statuses:', Object.fromEntries(statusErrors));

@@ -1,13 +1,13 @@
 /** Helpers for the Node benches: a fresh database, a server process, percentiles, memory. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import pg from 'pg';
 
 export const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export async function createBenchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createBenchDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = `numina_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -16,6 +16,7 @@ export async function createBenchDatabase(): Promise<{ url: string; drop(): Prom
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.toString(),
     drop: async () => {
       const c = new pg.Client({ connectionString: ADMIN_URL });
@@ -40,6 +41,8 @@ export interface ServerProcess {
   url: string;
   child: ChildProcess;
   rssMb(): number;
+  /** CPU seconds (user + system, all threads) the server process has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -48,9 +51,11 @@ export const TSX_ENTRY = ['--import', 'tsx', 'server/main.ts'];
 export const BUILT_ENTRY = ['dist/server/main.js'];
 
 /** Starts the server as its own process (as in production) and waits for /readyz. */
-export async function startServer(databaseUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = [], entry = TSX_ENTRY): Promise<ServerProcess> {
+/** `cwd`: the tree whose server runs (default: this one), e.g. another checkout for a side-by-side run. */
+export async function startServer(databaseUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = [], entry = TSX_ENTRY, cwd?: string): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, ...entry], {
+    cwd,
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -91,6 +96,7 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
         return NaN; // the process ended between the check and the read
       }
     },
+    cpuSeconds: () => processCpuSeconds(child.pid),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -98,6 +104,46 @@ export async function startServer(databaseUrl: string, env: Record<string, strin
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** utime + stime of a process from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s). */
+export function processCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU seconds used so far by the PostgreSQL backends serving `database` (from their process titles,
+ * `postgres: user database host(port) …`), by pid: take two samples and subtract per pid (a backend
+ * that ended between them is not counted; the bench's pool keeps its connections open).
+ */
+export function postgresBackendsCpu(database: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmd.startsWith('postgres: ') || !cmd.includes(` ${database} `)) continue;
+      out.set(Number(entry), processCpuSeconds(Number(entry)));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/** CPU seconds the backends used between two `postgresBackendsCpu` samples. */
+export function postgresCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, cpu] of after) sum += cpu - (before.get(pid) ?? 0);
+  return sum;
 }
 
 export function percentile(sorted: number[], p: number): number {

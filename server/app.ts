@@ -124,19 +124,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // Auth first: the route registry authenticates with it.
   const mailer = createMailer(config, logger);
   const auth: AuthServices | undefined = deps.bare ? undefined : createAuth({ db, clock, config, logger, audit, hooks, mailer, redis: deps.redis });
+  const userLimit = { prefix: 'user', windowMs: 60_000, limit: config.rateLimit.userPerMinute };
+  // With counters in PostgreSQL, a request's per-user hit is counted in the statement that checks its
+  // session (one round trip); with Redis, by the limiter middleware after authentication.
+  const authenticatorCounts = !!auth && !deps.redis;
   const authenticate: Authenticator = auth
-    ? bearerAuthenticator(auth.tokens)
+    ? bearerAuthenticator(auth.tokens, authenticatorCounts ? userLimit : undefined)
     : () => Promise.reject(new UnauthorizedError());
   const limiterBackends = { db, redis: deps.redis };
   const registry = createRouteRegistry({
     authenticate,
+    authenticatorCounts,
     publicLimiter: createLimiter(limiterBackends, { prefix: 'ip', windowMs: 60_000, limit: config.rateLimit.ipPerMinute }),
-    userLimiter: createLimiter(limiterBackends, {
-      prefix: 'user',
-      windowMs: 60_000,
-      limit: config.rateLimit.userPerMinute,
-      key: (req) => (req.res?.locals.user as AuthUser).id,
-    }),
+    userLimiter: createLimiter(limiterBackends, { ...userLimit, key: (req) => (req.res?.locals.user as AuthUser).id }),
   });
   const ctx: FeatureContext = { config, db, logger, clock, registry, audit, outbox, hooks, jobs, downloads, redis: deps.redis };
   registerSystemRoutes(app, registry, { db, metrics, publicUrl: config.publicUrl, env: config.env, metricsToken: config.metricsToken });

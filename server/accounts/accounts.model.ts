@@ -4,6 +4,15 @@ import { Model } from 'objection';
 export const ACCOUNT_TYPES = ['bank', 'cash', 'credit', 'investment'] as const;
 export type AccountType = (typeof ACCOUNT_TYPES)[number];
 
+/** An accounts row as read by plain SQL (the fields of the model). */
+export type AccountRow = Pick<Account, 'id' | 'user_id' | 'name' | 'type' | 'currency' | 'opening_balance' | 'balance' | 'archived' | 'created_at' | 'updated_at'>;
+
+/**
+ * The columns of an AccountRow, named: a prepared statement with `*` would fail on every pooled
+ * connection that prepared it once a migration adds a column ("cached plan must not change result type").
+ */
+export const ACCOUNT_COLUMNS = 'id, user_id, name, type, currency, opening_balance, balance, archived, created_at, updated_at';
+
 export class Account extends Model {
   static tableName = 'accounts';
 

@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
 import type { AuditService } from '../audit/index.js';
 import type { Clock } from '../shared/clock.js';
-import { keysetPage, type KeysetPage, afterCreatedCursor } from '../shared/cursor.js';
-import { sqlRows, updatedRow, type Db } from '../shared/db.js';
+import { createdCursorKey, keysetPage, type KeysetPage } from '../shared/cursor.js';
+import { preparedRows, sqlRows, statementParams, updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { formatAmount, type Decimal } from '../shared/money.js';
 import type { WriteContext } from '../shared/write-context.js';
-import { Account } from './accounts.model.js';
+import { ACCOUNT_COLUMNS, Account, type AccountRow } from './accounts.model.js';
 import type { AccountView, CreateAccountInput, PatchAccountInput } from './accounts.schemas.js';
 
 export interface AccountServiceDeps {
@@ -28,7 +28,7 @@ export async function accountBalances(q: Knex | Knex.Transaction, userId: string
   return Account.query(q).where('user_id', userId).whereIn('id', [...ids]).orderBy('id').select('id', 'currency', 'balance', 'archived');
 }
 
-export function toAccountView(a: Account): AccountView {
+export function toAccountView(a: AccountRow): AccountView {
   return {
     id: a.id,
     name: a.name,
@@ -97,14 +97,18 @@ export function createAccountService({ db, clock, audit, hasTransactions, onReti
 
     /** The user's accounts with balances, oldest first, keyset-paginated on (created_at, id). */
     async list(userId: string, q: { limit: number; cursor?: string; archived?: 'true' | 'false' }): Promise<KeysetPage<AccountView>> {
-      const query = Account.query(db).where('user_id', userId).orderBy([{ column: 'created_at' }, { column: 'id' }]).limit(q.limit + 1);
-      if (q.archived) query.where('archived', q.archived === 'true');
-      afterCreatedCursor(query, q.cursor);
-      return keysetPage(await query, q.limit, toAccountView, (a) => [new Date(a.created_at).toISOString(), a.id]);
+      // A prepared statement per filter combination (at most four texts): no query builder per request.
+      const p = statementParams();
+      const where = [`user_id = ${p.add(userId)}`];
+      if (q.archived) where.push(`archived = ${p.add(q.archived === 'true')}`);
+      const after = createdCursorKey(q.cursor);
+      if (after) where.push(`(created_at, id) > (${p.add(after[0])}::timestamptz, ${p.add(after[1])}::uuid)`);
+      const rows = await preparedRows<AccountRow>(db, `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ${p.add(q.limit + 1)}`, p.values);
+      return keysetPage(rows, q.limit, toAccountView, (a) => [new Date(a.created_at).toISOString(), a.id]);
     },
 
     async get(userId: string, id: string): Promise<AccountView> {
-      const row = await Account.query(db).where({ user_id: userId, id }).first();
+      const [row] = await preparedRows<AccountRow>(db, `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = $1 AND user_id = $2`, [id, userId]);
       if (!row) throw new NotFoundError('Account not found.');
       return toAccountView(row);
     },

@@ -3,9 +3,9 @@
  * the library can be replaced without touching the service. The clock is always passed in: oslo's
  * own expiry checks read the real clock, which tests cannot move.
  */
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TimeSpan } from 'oslo';
-import { HMAC, generateRandomString } from 'oslo/crypto';
+import { generateRandomString } from 'oslo/crypto';
 import { base32, base64url } from 'oslo/encoding';
 import { parseJWT } from 'oslo/jwt';
 import { createTOTPKeyURI, generateHOTP } from 'oslo/otp';
@@ -71,48 +71,53 @@ export interface AccessTokens {
 }
 
 export function createAccessTokens(secret: string, ttlSeconds = ACCESS_TOKEN_TTL_SECONDS): AccessTokens {
-  const key = new TextEncoder().encode(secret);
-  const hmac = new HMAC('SHA-256');
-  const b64 = (o: unknown) => base64url.encode(new TextEncoder().encode(JSON.stringify(o)), { includePadding: false });
+  const key = Buffer.from(secret, 'utf8');
+  // HMAC-SHA256 from node:crypto, synchronous: ~2 µs on the calling thread, where WebCrypto's
+  // promise-based HMAC (oslo's) costs a round trip through the libuv pool — on every request.
+  const mac = (input: string) => createHmac('sha256', key).update(input).digest();
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o), 'utf8').toString('base64url');
   return {
-    async sign(claims, now) {
+    sign(claims, now) {
       const iat = Math.floor(now.getTime() / 1000);
       const head = b64({ alg: JWT_ALG, typ: 'JWT' });
       const body = b64({ ...claims, iss: JWT_ISSUER, aud: JWT_AUDIENCE, iat, exp: iat + ttlSeconds });
-      const sig = await hmac.sign(key, new TextEncoder().encode(`${head}.${body}`));
-      return `${head}.${body}.${base64url.encode(new Uint8Array(sig), { includePadding: false })}`;
+      return Promise.resolve(`${head}.${body}.${mac(`${head}.${body}`).toString('base64url')}`);
     },
-    async verify(token, now) {
-      if (typeof token !== 'string' || token.length > 4096) return null;
-      let parsed: ReturnType<typeof parseJWT>;
-      try {
-        parsed = parseJWT(token);
-      } catch {
-        return null;
-      }
-      // Only the one algorithm we sign with: `none` and every other algorithm are refused.
-      if (!parsed || parsed.algorithm !== JWT_ALG) return null;
-      let signature: Uint8Array;
-      try {
-        signature = base64url.decode(parsed.parts[2], { strict: false });
-      } catch {
-        return null;
-      }
-      const ok = await hmac.verify(key, signature, new TextEncoder().encode(`${parsed.parts[0]}.${parsed.parts[1]}`));
-      if (!ok) return null;
-      const nowMs = now.getTime();
-      if (!parsed.expiresAt || parsed.expiresAt.getTime() <= nowMs) return null;
-      // A token must say when it was made, not in the future, and live no longer than we issue
-      // them for: a forged or mis-issued long-lived token is refused even with a valid signature.
-      if (!parsed.issuedAt || parsed.issuedAt.getTime() > nowMs + CLOCK_SKEW_MS) return null;
-      if (parsed.expiresAt.getTime() - parsed.issuedAt.getTime() > ttlSeconds * 1000) return null;
-      if (parsed.notBefore && parsed.notBefore.getTime() > nowMs) return null;
-      if (parsed.issuer !== JWT_ISSUER || !parsed.audiences?.includes(JWT_AUDIENCE)) return null;
-      const p = parsed.payload as Record<string, unknown>;
-      if (typeof p.sub !== 'string' || typeof p.sid !== 'string' || (p.role !== 'user' && p.role !== 'admin')) return null;
-      return { sub: p.sub, sid: p.sid, role: p.role };
+    verify(token, now) {
+      return Promise.resolve(verifyToken(token, now));
     },
   };
+
+  function verifyToken(token: string, now: Date): AccessClaims | null {
+    if (typeof token !== 'string' || token.length > 4096) return null;
+    let parsed: ReturnType<typeof parseJWT>;
+    try {
+      parsed = parseJWT(token);
+    } catch {
+      return null;
+    }
+    // Only the one algorithm we sign with: `none` and every other algorithm are refused.
+    if (!parsed || parsed.algorithm !== JWT_ALG) return null;
+    let signature: Uint8Array;
+    try {
+      signature = base64url.decode(parsed.parts[2], { strict: false });
+    } catch {
+      return null;
+    }
+    const expected = mac(`${parsed.parts[0]}.${parsed.parts[1]}`);
+    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return null;
+    const nowMs = now.getTime();
+    if (!parsed.expiresAt || parsed.expiresAt.getTime() <= nowMs) return null;
+    // A token must say when it was made, not in the future, and live no longer than we issue
+    // them for: a forged or mis-issued long-lived token is refused even with a valid signature.
+    if (!parsed.issuedAt || parsed.issuedAt.getTime() > nowMs + CLOCK_SKEW_MS) return null;
+    if (parsed.expiresAt.getTime() - parsed.issuedAt.getTime() > ttlSeconds * 1000) return null;
+    if (parsed.notBefore && parsed.notBefore.getTime() > nowMs) return null;
+    if (parsed.issuer !== JWT_ISSUER || !parsed.audiences?.includes(JWT_AUDIENCE)) return null;
+    const p = parsed.payload as Record<string, unknown>;
+    if (typeof p.sub !== 'string' || typeof p.sid !== 'string' || (p.role !== 'user' && p.role !== 'admin')) return null;
+    return { sub: p.sub, sid: p.sid, role: p.role };
+  }
 }
 
 // ---------------------------------------------------------------- TOTP (RFC 6238: SHA-1, 6 digits, 30 s)

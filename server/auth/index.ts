@@ -7,7 +7,8 @@ import type { Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config.js';
 import type { Db } from '../shared/db.js';
 import { UnauthorizedError } from '../shared/errors.js';
-import type { Authenticator, AuthUser } from '../shared/http.js';
+import type { AuthenticateOptions, Authenticator, AuthUser } from '../shared/http.js';
+import { enforceLimit, type LimitSpec } from '../shared/rate-limit.js';
 import type { Mailer } from '../shared/mailer.js';
 import { createPasswordFailureLimit, createReenteredPasswordCheck, type PasswordFailureLimit, type VerifyReenteredPassword } from './credentials.js';
 import { createPasswordHasher, type PasswordHasher } from './crypto.js';
@@ -87,9 +88,19 @@ export function bearerToken(req: Request): string {
   return m[1];
 }
 
-/** The HTTP authenticator the route registry runs for `user` and `admin` routes. */
-export function bearerAuthenticator(tokens: Pick<TokensService, 'verifyAccessToken'>): Authenticator {
-  return (req: Request): Promise<AuthUser> => tokens.verifyAccessToken(bearerToken(req));
+/**
+ * The HTTP authenticator the route registry runs for `user` and `admin` routes. With `userLimit`
+ * (counters in PostgreSQL), a request the registry asks to count is counted against the caller's
+ * limit in the statement that checks the session, and answered like the limiter middleware would.
+ */
+export function bearerAuthenticator(tokens: Pick<TokensService, 'verifyAccessToken'>, userLimit?: LimitSpec): Authenticator {
+  return async (req: Request, opts?: AuthenticateOptions): Promise<AuthUser> => {
+    const token = bearerToken(req);
+    if (!userLimit || !opts?.countRequest) return tokens.verifyAccessToken(token);
+    const { hit, ...user } = await tokens.verifyAccessToken(token, { prefix: userLimit.prefix, windowMs: userLimit.windowMs, adminOnly: opts.adminOnly });
+    if (hit && req.res) enforceLimit(req.res, hit, userLimit);
+    return user;
+  };
 }
 
 export interface AuthFeatureDeps {

@@ -5,6 +5,8 @@
  */
 import type { Knex } from 'knex';
 import { Lucia, TimeSpan, type Adapter, type DatabaseSession, type DatabaseUser } from 'lucia';
+import { preparedRows, type Db } from '../shared/db.js';
+import { countHitSql, limitKey, type LimitHit } from '../shared/rate-limit.js';
 
 export interface SessionAttributes {
   ip: string | null;
@@ -141,4 +143,64 @@ export function sessionStore(db: Knex | Knex.Transaction): SessionStore {
       };
     },
   };
+}
+
+/** The caller of an access token, as the request-path check finds it. */
+export interface CheckedSession {
+  user: { id: string; role: 'user' | 'admin' };
+  /** The request counted against `count.key`; absent when not asked for. */
+  hit?: LimitHit;
+}
+
+/** Count the request in the user's limit bucket under `prefix` (window `windowMs`) when the login is valid; `adminOnly`: only for an admin. */
+export interface CountRequest {
+  prefix: string;
+  windowMs: number;
+  adminOnly: boolean;
+}
+
+interface CheckRow {
+  user_id: string;
+  expires_at: Date;
+  role: 'user' | 'admin';
+  disabled: boolean;
+  hits: number | null;
+  reset_at: Date | null;
+}
+
+const SESSION_SQL = `SELECT s.user_id, s.expires_at, u.role, u.disabled FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`;
+
+// The request's limit counter moves in the statement that checks its login: one round trip.
+// A hit is counted exactly when the check below lets the request through (same user, enabled,
+// unexpired, admin where asked), as the limiter after authentication counted it before.
+const SESSION_AND_HIT_SQL = `WITH s AS (${SESSION_SQL}),
+  hit AS (${countHitSql('$3', '$4', `FROM s WHERE s.user_id = $2 AND NOT s.disabled AND s.expires_at > now() AND (NOT $5::boolean OR s.role = 'admin')`)})
+  SELECT s.*, hit.hits, hit.reset_at FROM s LEFT JOIN hit ON true`;
+
+/**
+ * The access-token check of every authenticated request, in one prepared statement: the login
+ * `sessionId` of user `userId` and its user's role and state — read at every request, never
+ * cached, so a revoked login or a disabled user is refused at once on every instance — and, with
+ * `count`, the request's hit on the user's limit counter. Null when the login is unknown, another user's,
+ * expired (then deleted) or its user disabled. Lucia's rule for a login in use: past half its
+ * lifetime it is extended to a full one.
+ */
+export async function checkSession(db: Db, sessionId: string, userId: string, count?: CountRequest): Promise<CheckedSession | null> {
+  if (!UUID_RE.test(sessionId) || !UUID_RE.test(userId)) return null;
+  const rows = count
+    ? await preparedRows<CheckRow>(db, SESSION_AND_HIT_SQL, [sessionId, userId, limitKey(count.prefix, userId), count.windowMs, count.adminOnly])
+    : await preparedRows<CheckRow>(db, SESSION_SQL, [sessionId]);
+  const row = rows[0];
+  if (!row || row.user_id !== userId || row.disabled) return null;
+  const expiresAt = new Date(row.expires_at).getTime();
+  const now = Date.now();
+  if (expiresAt <= now) {
+    await db('auth_sessions').where({ id: sessionId }).delete();
+    return null;
+  }
+  if (now >= expiresAt - SESSION_LIFETIME.milliseconds() / 2) {
+    await db('auth_sessions').where({ id: sessionId }).update({ expires_at: new Date(now + SESSION_LIFETIME.milliseconds()) });
+  }
+  const user = { id: row.user_id, role: row.role };
+  return row.hits === null || row.reset_at === null ? { user } : { user, hit: { totalHits: Number(row.hits), resetTime: new Date(row.reset_at) } };
 }

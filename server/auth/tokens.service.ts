@@ -9,13 +9,14 @@ import { decodeCursor, isIsoInstant, isUuid, keysetPage, type KeysetPage } from 
 import type { Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, UnauthorizedError, type AppError } from '../shared/errors.js';
 import type { AuthUser } from '../shared/http.js';
+import type { LimitHit } from '../shared/rate-limit.js';
 import type { AuditContext, WriteContext } from '../shared/write-context.js';
 import { toProfile, User, type Profile, type Role } from '../users/index.js';
 import { checkStrength, findByEmail, type PasswordFailureLimit } from './credentials.js';
 import { ACCESS_TOKEN_TTL_SECONDS, createAccessTokens, newOpaqueToken, sha256Hex, type PasswordHasher } from './crypto.js';
 import type { EmailService, PendingVerification } from './email.service.js';
 import { afterRevoke, revokeSessions } from './revocation.js';
-import { sessionStore } from './sessions.js';
+import { checkSession, sessionStore, type CountRequest } from './sessions.js';
 import type { TwoFactorService } from './two-factor.service.js';
 
 export interface TokenPair {
@@ -184,14 +185,18 @@ export function createTokensService(deps: TokensDeps) {
   }
 
   return {
-    /** Resolves an access token to its caller. The session is looked up on every call (no cache), so revocation is immediate. */
-    async verifyAccessToken(token: string): Promise<AuthUser> {
+    /**
+     * Resolves an access token to its caller. The login is looked up on every call (no cache), so
+     * revocation is immediate on every instance. With `count`, the request is counted against that
+     * limit bucket in the same statement (`hit`).
+     */
+    async verifyAccessToken(token: string, count?: CountRequest): Promise<AuthUser & { hit?: LimitHit }> {
       const claims = await tokens.verify(token, clock.now());
       if (!claims) throw new UnauthorizedError();
-      const valid = await sessionStore(db).validate(claims.sid);
-      if (!valid || valid.session.userId !== claims.sub || valid.user.disabled) throw new UnauthorizedError();
+      const checked = await checkSession(db, claims.sid, claims.sub, count);
+      if (!checked) throw new UnauthorizedError();
       // The role comes from the database, not the token: a demotion applies to tokens already issued.
-      return { id: valid.user.id, role: valid.user.role, sessionId: valid.session.id };
+      return { id: checked.user.id, role: checked.user.role, sessionId: claims.sid, ...(checked.hit ? { hit: checked.hit } : {}) };
     },
 
     /**

@@ -22,7 +22,19 @@ export function manualClock(start?: Date): Clock & { set(d: Date): void; advance
   };
 }
 
+/**
+ * One formatter per time zone, made once: building an Intl.DateTimeFormat costs ~100× formatting
+ * with it (it loads the zone's ICU data), and budget and goal reads ask for "today" every request.
+ * Bounded by the IANA zone names users can choose (a few hundred).
+ */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** Today's calendar date (YYYY-MM-DD) in an IANA time zone. */
 export function todayIn(timeZone: string, clock: Clock = systemClock): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(clock.now());
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(clock.now());
 }

@@ -48,12 +48,18 @@ export function keysetPage<R, V>(rows: R[], limit: number, view: (row: R) => V, 
   return { data: shown.map(view), nextCursor: rows.length > limit && last !== undefined ? encodeCursor(key(last)) : null };
 }
 
+/** The (created_at, id) key of a cursor `keysetPage` issued for that order (a 400 otherwise); undefined without a cursor. */
+export function createdCursorKey(cursor: string | undefined): [at: string, id: string] | undefined {
+  if (!cursor) return undefined;
+  const [at, id] = decodeCursor(cursor, [isIsoInstant, isUuid]);
+  return [at, id];
+}
+
 /**
  * The keyset step of a list ordered by (created_at, id): keeps the rows after the cursor's key.
  * The cursor is the one `keysetPage` issued for that order (a 400 otherwise).
  */
 export function afterCreatedCursor(query: { whereRaw(sql: string, bindings: readonly unknown[]): unknown }, cursor: string | undefined): void {
-  if (!cursor) return;
-  const [at, id] = decodeCursor(cursor, [isIsoInstant, isUuid]);
-  query.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [at, id]);
+  const key = createdCursorKey(cursor);
+  if (key) query.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', key);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -150,6 +151,52 @@ export async function dbReady(db: Db, timeoutMs = 2000): Promise<boolean> {
 export async function sqlRows<T>(db: Knex | Knex.Transaction, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<T[]> {
   const result = await db.raw<{ rows: T[] }>(sql, bindings as Knex.RawBinding[]);
   return result.rows;
+}
+
+/** A pooled pg connection as `preparedRows` uses it. */
+interface PgConnection {
+  query(config: { name: string; text: string; values: readonly unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/** Statement name by text: the same text always gets the same name (a name is prepared once per connection). */
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `numina_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * Runs a fixed statement as a named prepared statement on a connection of the same pool: PostgreSQL
+ * parses and plans it once per connection, and no query builder runs per request. For the hot
+ * statements of the request path (session check, list pages, gets), whose texts come from code
+ * (a few variants each, never from input: every value is a parameter). Failures are the ones a
+ * knex query raises (pool timeout, pg errors with their SQLSTATE), so they map to the same answers.
+ */
+export async function preparedRows<T>(db: Db, text: string, values: readonly unknown[]): Promise<T[]> {
+  const pool = db.client as unknown as KnexPool<PgConnection>;
+  const conn = await pool.acquireConnection();
+  try {
+    return (await conn.query({ name: statementName(text), text, values })).rows as T[];
+  } finally {
+    await pool.releaseConnection(conn);
+  }
+}
+
+/** Parameters of a statement assembled from fixed fragments: `add(value)` keeps the value and returns its placeholder (`$n`). */
+export function statementParams(): { values: unknown[]; add(value: unknown): string } {
+  const values: unknown[] = [];
+  return {
+    values,
+    add(value) {
+      values.push(value);
+      return `$${values.length}`;
+    },
+  };
 }
 
 /**

@@ -17,8 +17,19 @@ export interface AuthUser {
   sessionId: string;
 }
 
-/** Resolves the bearer credentials of a request to a user, or throws UnauthorizedError. */
-export type Authenticator = (req: Request) => Promise<AuthUser>;
+/** What the registry asks of an authentication besides the caller. */
+export interface AuthenticateOptions {
+  /**
+   * Count the request against the caller's per-user limit (the authenticator that counts it does so
+   * in the session check's own round trip, and answers 429 past the limit).
+   */
+  countRequest: boolean;
+  /** The route is for admins: a request by anyone else is refused (403), not counted. */
+  adminOnly: boolean;
+}
+
+/** Resolves the bearer credentials of a request to a user, or throws UnauthorizedError (or RateLimitedError when it counts). */
+export type Authenticator = (req: Request, opts?: AuthenticateOptions) => Promise<AuthUser>;
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -142,6 +153,11 @@ export interface RegistryDeps {
   publicLimiter?: RequestHandler;
   /** Limiter for authenticated routes (per user); runs after authentication. */
   userLimiter?: RequestHandler;
+  /**
+   * The authenticator counts the per-user limit itself (`countRequest`), in the round trip that
+   * checks the session: then `userLimiter` is not used.
+   */
+  authenticatorCounts?: boolean;
 }
 
 function parsePart(schema: ZodType | undefined, value: unknown, where: string): unknown {
@@ -182,13 +198,14 @@ export function createRouteRegistry(deps: RegistryDeps): RouteRegistry {
     if (spec.access === 'public') {
       if (deps.publicLimiter && !spec.noRateLimit) chain.push(deps.publicLimiter);
     } else {
+      const opts: AuthenticateOptions = { countRequest: !!deps.authenticatorCounts && !spec.noRateLimit, adminOnly: spec.access === 'admin' };
       chain.push(async (req, res, next) => {
-        const user = await deps.authenticate(req);
+        const user = await deps.authenticate(req, opts);
         res.locals.user = user;
         if (spec.access === 'admin' && user.role !== 'admin') throw new ForbiddenError();
         next();
       });
-      if (deps.userLimiter && !spec.noRateLimit) chain.push(deps.userLimiter);
+      if (deps.userLimiter && !deps.authenticatorCounts && !spec.noRateLimit) chain.push(deps.userLimiter);
     }
     chain.push(...(spec.middleware ?? []));
     chain.push(async (req: Request, res: Response, _next: NextFunction) => {

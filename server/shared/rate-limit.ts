@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, ipKeyGenerator, type Store, type IncrementResponse, type Options } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import type { Redis } from 'ioredis';
@@ -6,6 +6,54 @@ import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
 import { sqlRows, type Db } from './db.js';
 import { RateLimitedError } from './errors.js';
+
+/**
+ * The counter's one atomic step in SQL: `INSERT … SELECT <key>, 1, now() + <window ms> <source> ON
+ * CONFLICT … RETURNING hits, reset_at` — a fixed window that starts at its first hit. `key` and
+ * `windowMs` are placeholders (`?` for knex, `$n` for a prepared statement); `source` (`FROM …
+ * WHERE …`) lets another statement count a hit only when its own condition holds, in the same
+ * round trip (the session check counts the per-user limit this way).
+ */
+export function countHitSql(key: string, windowMs: string, source = ''): string {
+  return `INSERT INTO rate_limits AS r (key, hits, reset_at)
+       SELECT ${key}::text, 1, now() + (${windowMs}::integer * interval '1 millisecond') ${source}
+       ON CONFLICT (key) DO UPDATE SET
+         hits = CASE WHEN r.reset_at <= now() THEN 1 ELSE r.hits + 1 END,
+         reset_at = CASE WHEN r.reset_at <= now() THEN EXCLUDED.reset_at ELSE r.reset_at END
+       RETURNING hits, reset_at`;
+}
+
+/** A request counted against a limit: the hits in the window so far (this one included) and when it ends. */
+export interface LimitHit {
+  totalHits: number;
+  resetTime: Date;
+}
+
+/** A fixed-window limit: `limit` requests per `windowMs`, counted under `prefix:<key>`. */
+export interface LimitSpec {
+  prefix: string;
+  windowMs: number;
+  limit: number;
+}
+
+/** The counter key of `key` in the PostgreSQL store under `prefix` (as PgRateLimitStore writes it). */
+export function limitKey(prefix: string, key: string): string {
+  return `${prefix}:${key}`;
+}
+
+/**
+ * Answers a hit counted elsewhere (in the session check's statement) exactly as the middleware
+ * limiter does: IETF draft-7 `RateLimit` / `RateLimit-Policy` headers, and a 429 with Retry-After
+ * past the limit.
+ */
+export function enforceLimit(res: Response, hit: LimitHit, spec: LimitSpec): void {
+  const resetSeconds = Math.max(0, Math.ceil((hit.resetTime.getTime() - Date.now()) / 1000));
+  if (!res.headersSent) {
+    res.setHeader('RateLimit-Policy', `${spec.limit};w=${Math.ceil(spec.windowMs / 1000)}`);
+    res.setHeader('RateLimit', `limit=${spec.limit}, remaining=${Math.max(spec.limit - hit.totalHits, 0)}, reset=${resetSeconds}`);
+  }
+  if (hit.totalHits > spec.limit) throw new RateLimitedError((hit.resetTime.getTime() - Date.now()) / 1000);
+}
 
 /**
  * express-rate-limit store on the service's own PostgreSQL, so limits hold across instances with
@@ -25,15 +73,7 @@ export class PgRateLimitStore implements Store {
     this.windowMs = options.windowMs;
   }
   async increment(key: string): Promise<IncrementResponse> {
-    const rows = await sqlRows<{ hits: number; reset_at: Date }>(
-      this.db,
-      `INSERT INTO rate_limits (key, hits, reset_at) VALUES (?, 1, now() + (? * interval '1 millisecond'))
-       ON CONFLICT (key) DO UPDATE SET
-         hits = CASE WHEN rate_limits.reset_at <= now() THEN 1 ELSE rate_limits.hits + 1 END,
-         reset_at = CASE WHEN rate_limits.reset_at <= now() THEN EXCLUDED.reset_at ELSE rate_limits.reset_at END
-       RETURNING hits, reset_at`,
-      [this.prefix + key, this.windowMs],
-    );
+    const rows = await sqlRows<{ hits: number; reset_at: Date }>(this.db, countHitSql('?', '?'), [this.prefix + key, this.windowMs]);
     return { totalHits: Number(rows[0].hits), resetTime: new Date(rows[0].reset_at) };
   }
   async decrement(key: string): Promise<void> {

@@ -5,6 +5,15 @@ export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 export const VERSION_ACTIONS = ['create', 'update', 'delete'] as const;
 export type VersionAction = (typeof VERSION_ACTIONS)[number];
 
+/** A transactions row as read by plain SQL (the fields of the model). */
+export type TransactionRow = Pick<
+  Transaction,
+  'id' | 'user_id' | 'type' | 'account_id' | 'currency' | 'amount' | 'to_account_id' | 'to_currency' | 'to_amount' | 'date' | 'category_id' | 'notes' | 'recurring_id' | 'created_at' | 'updated_at'
+>;
+
+/** The columns of a TransactionRow, named (a prepared `*` breaks when a migration adds a column). */
+export const TRANSACTION_COLUMNS = 'id, user_id, type, account_id, currency, amount, to_account_id, to_currency, to_amount, date, category_id, notes, recurring_id, created_at, updated_at';
+
 /** The header of a ledger transaction: what the user entered. NUMERIC columns stay strings. */
 export class Transaction extends Model {
   static tableName = 'transactions';

@@ -4,7 +4,7 @@ import { lockAccounts, adjustBalance, type Account } from '../accounts/index.js'
 import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite, lockCategory } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
-import { decodeCursor, isDateString, isUuid, keysetPage, type KeysetPage } from '../shared/cursor.js';
+import { keysetPage, type KeysetPage } from '../shared/cursor.js';
 import { insertColumns, sqlRows, updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
@@ -12,7 +12,8 @@ import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../share
 import type { AnyEvent, Outbox } from '../shared/outbox.js';
 import type { WriteContext } from '../shared/write-context.js';
 import { moveDailyTotals } from './daily-totals.js';
-import { Entry, Transaction, TransactionVersion, type TransactionType, type VersionAction } from './transactions.model.js';
+import { Entry, Transaction, TransactionVersion, type TransactionRow, type TransactionType, type VersionAction } from './transactions.model.js';
+import { getTransactionRow, listTransactionRows } from './transactions.reads.js';
 import type { ListTransactionsQuery, TransactionInput, TransactionView } from './transactions.schemas.js';
 
 export interface TransactionServiceDeps {
@@ -89,7 +90,7 @@ export type LedgerEvent = AnyEvent;
  */
 export type LedgerListener = (trx: Knex.Transaction, changes: readonly LedgerChange[]) => Promise<LedgerEvent[]>;
 
-export function toTransactionView(t: Transaction): TransactionView {
+export function toTransactionView(t: TransactionRow): TransactionView {
   return {
     id: t.id,
     accountId: t.account_id,
@@ -533,29 +534,14 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     },
 
     async get(userId: string, id: string): Promise<TransactionView> {
-      const row = await Transaction.query(db).where({ id, user_id: userId }).first();
+      const row = await getTransactionRow(db, userId, id);
       if (!row) throw new NotFoundError('Transaction not found.');
       return toTransactionView(row);
     },
 
     /** Newest first, keyset-paginated on (date desc, id desc). */
     async list(userId: string, q: ListTransactionsQuery): Promise<KeysetPage<TransactionView>> {
-      const query = Transaction.query(db).where('user_id', userId);
-      if (q.accountId) {
-        const acc = q.accountId;
-        query.where((b) => void b.where('account_id', acc).orWhere('to_account_id', acc));
-      }
-      if (q.categoryId) query.where('category_id', q.categoryId);
-      if (q.type) query.where('type', q.type);
-      if (q.from) query.where('date', '>=', q.from);
-      if (q.to) query.where('date', '<=', q.to);
-      if (q.q) query.whereRaw(`notes ILIKE ? ESCAPE '\\'`, [`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`]);
-      if (q.cursor) {
-        const [date, id] = decodeCursor(q.cursor, [isDateString, isUuid]);
-        query.whereRaw('(date, id) < (?::date, ?::uuid)', [date, id]);
-      }
-      const rows = await query.orderBy([{ column: 'date', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(q.limit + 1);
-      return keysetPage(rows, q.limit, toTransactionView, (t) => [t.date, t.id]);
+      return keysetPage(await listTransactionRows(db, userId, q), q.limit, toTransactionView, (t) => [t.date, t.id]);
     },
 
     /** Every version, oldest first; readable after delete. 404 when none is the user's. */
