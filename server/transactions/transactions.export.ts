@@ -79,6 +79,10 @@ function isClientGone(err: unknown): boolean {
 }
 
 /**
+ * Joins the account and category names (tables of accounts and categories) into the one streamed
+ * statement instead of asking their owners: the stream holds one connection of the download pool,
+ * sized to the download slots, so a second query per export could wait on that pool forever.
+ *
  * Streams the user's transactions from a server-side cursor (pg-query-stream) through CSV or JSON
  * into the response, with backpressure end to end: at most a batch of rows is in memory, whatever
  * the row count. The raw connection is held only for the duration of the stream.

@@ -1,6 +1,6 @@
 import { useTestApp, useUsers } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
-import { checkLedger } from '../../server/transactions/index.js';
+import { checkLedger, rebuildDailyTotals } from '../../server/transactions/index.js';
 import { createAccount, expectProblem } from '../helpers/ledger.js';
 import { eventually } from '../helpers/eventually.js';
 
@@ -26,6 +26,7 @@ beforeAll(async () => {
       [u.id, a.id, ROWS, u.id, a.id],
     );
     await trx('accounts').where({ id: a.id }).update({ balance: trx.raw('opening_balance + ?::numeric', [(ROWS * 1.25).toFixed(2)]) });
+    await rebuildDailyTotals(trx, u.id);
   });
   expect((await checkLedger(t.db, { userId: u.id })).ok).toBe(true);
 });
