@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import pg from 'pg';
+import { dailyTotalsInserts } from '../server/transactions/index.ts';
 
 export const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -162,22 +163,7 @@ export function summarize(values: number[]): { n: number; p50: number; p95: numb
  * the reports read what they would in production.
  */
 export async function seedDailyTotals(client: pg.ClientBase, userId: string): Promise<void> {
-  await client.query(
-    `INSERT INTO ledger_daily_accounts (user_id, account_id, date, amount, entries)
-     SELECT t.user_id, l.account_id, t.date, sum(l.amount), count(*)
-       FROM transactions t
-       CROSS JOIN LATERAL (VALUES (t.account_id, CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END), (t.to_account_id, t.to_amount)) AS l(account_id, amount)
-      WHERE t.user_id = $1 AND l.account_id IS NOT NULL
-      GROUP BY t.user_id, l.account_id, t.date`,
-    [userId],
-  );
-  await client.query(
-    `INSERT INTO ledger_daily_categories (user_id, type, category_id, currency, date, amount, transactions)
-     SELECT user_id, type, category_id, currency, date, sum(amount), count(*)
-       FROM transactions WHERE user_id = $1 AND type <> 'transfer'
-      GROUP BY user_id, type, category_id, currency, date`,
-    [userId],
-  );
+  for (const sql of dailyTotalsInserts('transactions', 't.user_id = $1')) await client.query(sql, [userId]);
 }
 
 /**

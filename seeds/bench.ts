@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DEFAULT_CATEGORIES } from '../server/categories/index.js';
+import { dailyTotalsInserts } from '../server/transactions/index.js';
 import { benchEmail } from './bench-users.js';
 
 export { BENCH_PASSWORD, benchEmail } from './bench-users.js';
@@ -218,22 +219,7 @@ export const DERIVED: { table: string; sql: string }[] = [
             FROM (SELECT account_id, sum(amount) AS total FROM entries WHERE user_id IN (SELECT id FROM seed_new_users) GROUP BY account_id) s
            WHERE s.account_id = a.id`,
   },
-  {
-    table: 'ledger_daily_accounts',
-    sql: `INSERT INTO ledger_daily_accounts (user_id, account_id, date, amount, entries)
-          SELECT t.user_id, l.account_id, t.date, sum(l.amount), count(*)
-            FROM seed_new_transactions t
-            CROSS JOIN LATERAL (VALUES (t.account_id, CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END), (t.to_account_id, t.to_amount)) AS l(account_id, amount)
-           WHERE l.account_id IS NOT NULL
-           GROUP BY t.user_id, l.account_id, t.date`,
-  },
-  {
-    table: 'ledger_daily_categories',
-    sql: `INSERT INTO ledger_daily_categories (user_id, type, category_id, currency, date, amount, transactions)
-          SELECT user_id, type, category_id, currency, date, sum(amount), count(*)
-            FROM seed_new_transactions WHERE type <> 'transfer'
-           GROUP BY user_id, type, category_id, currency, date`,
-  },
+  ...dailyTotalsInserts('seed_new_transactions', 'true').map((sql, n) => ({ table: n === 0 ? 'ledger_daily_accounts' : 'ledger_daily_categories', sql })),
   {
     table: 'budget_totals',
     sql: `INSERT INTO budget_totals (budget_id, period_start, currency, total)

@@ -113,27 +113,32 @@ export async function moveDailyTotals(trx: Knex.Transaction, userId: string, mov
 }
 
 /**
+ * The two statements that compute the daily totals from ledger rows in bulk (the grouping
+ * `moveDailyTotals` maintains one write at a time, and `checkLedger` compares): `source` is the
+ * relation holding the transactions (`transactions`, or a bulk loader's staging view), `where` a
+ * condition on it as `t` (with the caller's placeholder style), `'true'` for all of it.
+ */
+export function dailyTotalsInserts(source: string, where: string): [accounts: string, categories: string] {
+  return [
+    `INSERT INTO ledger_daily_accounts (user_id, account_id, date, amount, entries)
+     SELECT t.user_id, l.account_id, t.date, sum(l.amount), count(*)
+       FROM ${source} t
+       CROSS JOIN LATERAL (VALUES (t.account_id, CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END), (t.to_account_id, t.to_amount)) AS l(account_id, amount)
+      WHERE (${where}) AND l.account_id IS NOT NULL
+      GROUP BY t.user_id, l.account_id, t.date`,
+    `INSERT INTO ledger_daily_categories (user_id, type, category_id, currency, date, amount, transactions)
+     SELECT t.user_id, t.type, t.category_id, t.currency, t.date, sum(t.amount), count(*)
+       FROM ${source} t WHERE (${where}) AND t.type <> 'transfer'
+      GROUP BY t.user_id, t.type, t.category_id, t.currency, t.date`,
+  ];
+}
+
+/**
  * Recomputes the user's daily totals from their transactions (deleting what was there), for
- * ledger rows written in bulk outside the write path: test fixtures and bulk loaders. The same
- * grouping `moveDailyTotals` maintains one write at a time, and that `checkLedger` compares.
+ * ledger rows written in bulk outside the write path: test fixtures and bulk loaders.
  */
 export async function rebuildDailyTotals(q: Knex | Knex.Transaction, userId: string): Promise<void> {
   await q('ledger_daily_accounts').where({ user_id: userId }).del();
   await q('ledger_daily_categories').where({ user_id: userId }).del();
-  await q.raw(
-    `INSERT INTO ledger_daily_accounts (user_id, account_id, date, amount, entries)
-     SELECT t.user_id, l.account_id, t.date, sum(l.amount), count(*)
-       FROM transactions t
-       CROSS JOIN LATERAL (VALUES (t.account_id, CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END), (t.to_account_id, t.to_amount)) AS l(account_id, amount)
-      WHERE t.user_id = ? AND l.account_id IS NOT NULL
-      GROUP BY t.user_id, l.account_id, t.date`,
-    [userId],
-  );
-  await q.raw(
-    `INSERT INTO ledger_daily_categories (user_id, type, category_id, currency, date, amount, transactions)
-     SELECT user_id, type, category_id, currency, date, sum(amount), count(*)
-       FROM transactions WHERE user_id = ? AND type <> 'transfer'
-      GROUP BY user_id, type, category_id, currency, date`,
-    [userId],
-  );
+  for (const sql of dailyTotalsInserts('transactions', 't.user_id = ?')) await q.raw(sql, [userId]);
 }

@@ -10,7 +10,7 @@ export type { TransactionService, BalanceChange, LedgerChange, LedgerSeries, Led
 export type { TransactionInput, TransactionView } from './transactions.schemas.js';
 export { transactionBody } from './transactions.schemas.js';
 export { checkLedger } from './ledger-check.js';
-export { rebuildDailyTotals } from './daily-totals.js';
+export { dailyTotalsInserts, rebuildDailyTotals } from './daily-totals.js';
 export { categoryHasTransactions } from './ledger-usage.js';
 export type { LedgerCheckResult } from './ledger-check.js';
 export { neutraliseFormula } from './transactions.export.js';
