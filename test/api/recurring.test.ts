@@ -390,15 +390,18 @@ describe('downtime and several instances', () => {
       }
       await at('2026-07-15T12:00:00Z', ...users);
       second.clock.set(new Date('2026-07-15T12:00:00Z'));
-      const runs = await Promise.all([
+      // Promise.all rejects if any run fails: no run may end in an error.
+      await Promise.all([
         t.app.ctx.jobs.runNow('recurring.sweep'),
         second.app.ctx.jobs.runNow('recurring.sweep'),
         t.app.ctx.jobs.runNow('recurring.sweep'),
         second.app.ctx.jobs.runNow('recurring.sweep'),
       ]);
-      const created = (runs as { created: number }[]).reduce((s, r) => s + r.created, 0);
-      expect(created).toBeGreaterThanOrEqual(12 * 30);
+      // Which run took which rule is not asserted: an instance's own queued sweep (its catch-up at
+      // start) may hold some rules (SKIP LOCKED) and still be committing when these return, so the
+      // outcome is judged by what each user sees once every rule has caught up — every day once.
       for (const a of accounts) {
+        await eventually('rule caught up', async () => (await getRule(a.u, a.ruleId)).occurrencesCreated === 31, 60_000);
         const dates = await datesIn(a.u, a.id);
         expect(dates).toHaveLength(31);
         expect(new Set(dates).size).toBe(31);
