@@ -163,7 +163,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       audit,
       ledger,
       timeZoneOf: async (userId) => (await users.getProfile(userId)).timeZone,
-      sweepConcurrency: Math.max(1, Math.floor(config.databasePoolMax / 3)),
+      sweepConcurrency: config.recurringSweepConcurrency,
       // An ended rule tells its owner once (a `recurring.stopped` notification, in the ending transaction).
       onStopped: async (trx, userId, p) => {
         await notifications.notify(trx, userId, 'recurring.stopped', { recurringId: p.recurringId, reason: p.reason });

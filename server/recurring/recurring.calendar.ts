@@ -39,6 +39,14 @@ export function nthDate(anchor: string, frequency: Frequency, interval: number, 
     .toISODate()!;
 }
 
+/** Roughly how many occurrences fall from `next` to `today` (both included): sizes the sweep's batches only. */
+export function dueEstimate(next: string, today: string, frequency: Frequency, interval: number): number {
+  if (next > today) return 0;
+  const days = parse(today).diff(parse(next), 'days').days;
+  const period = { daily: 1, weekly: 7, monthly: 28, yearly: 365 }[frequency] * interval;
+  return Math.floor(days / period) + 1;
+}
+
 /** `date` moved by whole years (negative goes back), clamped like the series (29 Feb → 28 Feb). */
 export function plusYears(date: string, years: number): string {
   return parse(date).plus({ years }).toISODate()!;

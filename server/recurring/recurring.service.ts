@@ -11,7 +11,7 @@ import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { formatAmount } from '../shared/money.js';
 import { systemWrite, type WriteContext } from '../shared/write-context.js';
 import type { TransactionInput, TransactionService, TransactionView } from '../transactions/index.js';
-import { nthDate, plusYears, todayInZone } from './recurring.calendar.js';
+import { dueEstimate, nthDate, plusYears, todayInZone, type Frequency } from './recurring.calendar.js';
 import { RecurringRule, type EndedReason } from './recurring.model.js';
 import type { CreateRuleInput, ListRulesQuery, PatchRuleInput, RuleView } from './recurring.schemas.js';
 
@@ -34,7 +34,7 @@ export interface RecurringServiceDeps {
   /** The user's IANA time zone (owned by the users feature); rejects for an unknown user. */
   timeZoneOf: (userId: string) => Promise<string>;
   onStopped?: RuleStoppedHook;
-  /** Rules swept at once (different users in parallel; one user's rules one after another). */
+  /** Users swept at once (in parallel; one user's batches one after another). Background work: keep it low. */
   sweepConcurrency?: number;
 }
 
@@ -107,10 +107,33 @@ function templateOf(r: RecurringRule, date: string): TransactionInput {
 }
 
 /**
- * Rules of one user caught up in one database transaction by the sweep (their audit chain and event
- * counter are per user, so one user's batch contends with nobody else's); bounds a transaction.
+ * The sweep's unit of work: some rules of one user caught up in one database transaction (their
+ * audit chain and event counter are per user, so one user's batch contends with nobody else's).
+ * A batch closes at about SWEEP_BATCH_OCCURRENCES due occurrences (or SWEEP_BATCH_RULES rules), so
+ * a transaction stays short: the API's own commits and requests interleave with the sweep's instead
+ * of queueing behind a large one (measured in BENCHMARKS.md, "Recurring catch-up"). A rule is never
+ * split: one with more due occurrences than the bound is a batch of its own.
  */
+const SWEEP_BATCH_OCCURRENCES = 200;
 const SWEEP_BATCH_RULES = 50;
+
+/** Splits one user's due rules (in order) into the sweep's batches. */
+function sweepBatches(rules: readonly { id: string; due: number }[]): string[][] {
+  const batches: string[][] = [];
+  let batch: string[] = [];
+  let due = 0;
+  for (const r of rules) {
+    if (batch.length > 0 && (due + r.due > SWEEP_BATCH_OCCURRENCES || batch.length >= SWEEP_BATCH_RULES)) {
+      batches.push(batch);
+      batch = [];
+      due = 0;
+    }
+    batch.push(r.id);
+    due += r.due;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
 
 /** Thrown to roll back a dry run's savepoint; recognised by identity. */
 const DRY_RUN = new Error('dry run');
@@ -453,7 +476,7 @@ export function createRecurringService(deps: RecurringServiceDeps) {
 
     /**
      * The scheduled sweep: every active rule with an occurrence due in its user's time zone gets
-     * it, one database transaction per user (up to SWEEP_BATCH_RULES of their rules at once). Safe
+     * it, in short per-user batches (see SWEEP_BATCH_OCCURRENCES), one database transaction each. Safe
      * to run on several instances at once. Returns how many rules got occurrences and how many
      * occurrences were created.
      */
@@ -461,12 +484,13 @@ export function createRecurringService(deps: RecurringServiceDeps) {
       const now = clock.now();
       // No time zone is ahead of UTC+14: nothing dated later can be due anywhere.
       const latest = todayInZone(now, 'Etc/GMT-14');
-      const candidates: { id: string; user_id: string; next_date: string }[] = await db('recurring_rules')
+      type Candidate = { id: string; user_id: string; next_date: string; frequency: Frequency; interval: number };
+      const candidates: Candidate[] = await db('recurring_rules')
         .where({ status: 'active' })
         .where('next_date', '<=', latest)
         .orderBy(['user_id', 'next_date', 'id'])
-        .select('id', 'user_id', 'next_date');
-      const byUser = new Map<string, { id: string; next_date: string }[]>();
+        .select('id', 'user_id', 'next_date', 'frequency', 'interval');
+      const byUser = new Map<string, Candidate[]>();
       for (const c of candidates) {
         const list = byUser.get(c.user_id);
         if (list) list.push(c);
@@ -483,9 +507,11 @@ export function createRecurringService(deps: RecurringServiceDeps) {
           } catch {
             continue; // the user is gone (erased); their rules went with them
           }
-          const ids = byUser.get(userId)!.filter((c) => c.next_date <= today).map((c) => c.id);
-          for (let i = 0; i < ids.length; i += SWEEP_BATCH_RULES) {
-            const batch = ids.slice(i, i + SWEEP_BATCH_RULES);
+          const due = byUser
+            .get(userId)!
+            .filter((c) => c.next_date <= today)
+            .map((c) => ({ id: c.id, due: dueEstimate(c.next_date, today, c.frequency, c.interval) }));
+          for (const batch of sweepBatches(due)) {
             try {
               const n = await sweepRules(batch, today);
               rules += n.rules;

@@ -68,6 +68,8 @@ export const envSchema = z.object({
     .optional(),
   /** How many scheduled archives are kept in BACKUP_DIR; older ones are deleted after each run. */
   BACKUP_KEEP: intString(7).refine((n) => n >= 1, 'must be at least 1'),
+  /** Recurring sweep: how many users' catch-up transactions run at once per instance (background work, so few). */
+  RECURRING_SWEEP_CONCURRENCY: intString(1).refine((n) => n >= 1 && n <= 32, 'must be between 1 and 32'),
   /** Bearer token Prometheus sends to GET /metrics. Production without it: /metrics answers 404. */
   METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').regex(/^[\x21-\x7e]+$/, 'must be visible ASCII (no spaces)').optional(),
 });
@@ -80,6 +82,8 @@ export interface Config {
   host: string;
   databaseUrl?: string;
   databasePoolMax: number;
+  /** How many users' recurring catch-ups one instance's sweep runs at once. */
+  recurringSweepConcurrency: number;
   /** How long a request waits for a pooled connection before it is answered 503. */
   databaseAcquireTimeoutMs: number;
   logLevel: Env['LOG_LEVEL'];
@@ -265,6 +269,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    recurringSweepConcurrency: e.RECURRING_SWEEP_CONCURRENCY,
     databaseAcquireTimeoutMs: e.DATABASE_ACQUIRE_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     publicUrl: (e.PUBLIC_URL ?? `${scheme}://localhost:${e.PORT}`).replace(/\/$/, ''),

@@ -375,6 +375,26 @@ describe('downtime and several instances', () => {
     }
   });
 
+  it('catches up a user with more due occurrences than one sweep batch holds: every rule, every day, once', async () => {
+    await at('2026-03-01T12:00:00Z');
+    const u = await registerAndLogin(t);
+    const acc = await createAccount(t, u);
+    // 8 daily rules and one weekly, 60 days behind: ~500 due occurrences, more than two batches.
+    const rules = [];
+    for (let i = 0; i < 8; i++) rules.push(await createRule(u, { accountId: acc.id, type: 'expense', amount: '0.10', frequency: 'daily', startDate: '2026-03-01' }));
+    rules.push(await createRule(u, { accountId: acc.id, type: 'income', amount: '5.00', frequency: 'weekly', startDate: '2026-03-01' }));
+    await at('2026-04-30T12:00:00Z', u);
+    await sweep();
+    // 1 March – 30 April: 61 days; Sundays from 1 March: 9.
+    for (const [i, r] of rules.entries()) {
+      await eventually('rule caught up', async () => (await getRule(u, String(r.id))).occurrencesCreated === (i < 8 ? 61 : 9), 60_000);
+    }
+    const all = await txIn(u, acc.id);
+    expect(all).toHaveLength(8 * 61 + 9);
+    expect(new Set(all.map((x) => `${String(x.recurringId)}|${String(x.date)}`)).size).toBe(8 * 61 + 9);
+    expect(await balanceOf(t, u, acc.id)).toBe('-3.80'); // 488 × 0.10 − 9 × 5.00
+  });
+
   it('two instances sweeping the same database at once create every occurrence once, without errors', async () => {
     await at('2026-06-15T12:00:00Z');
     const second = await startTestApp({}, { clock: new Date('2026-06-15T12:00:00Z') });

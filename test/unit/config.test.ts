@@ -15,6 +15,8 @@ describe('config', () => {
     expect(c.rateLimit).toEqual({ ipPerMinute: 300, userPerMinute: 1200, socketHandshakesPerMinute: 60 });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.publicUrl).toBe('http://localhost:3000');
+    expect(c.recurringSweepConcurrency).toBe(1);
+    expect(loadConfig({ DATA_DIR: tmp(), RECURRING_SWEEP_CONCURRENCY: '4' }).recurringSweepConcurrency).toBe(4);
   });
 
   it('refuses a bad value and names the variable', () => {
@@ -23,6 +25,7 @@ describe('config', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'loud', DATA_DIR: tmp() })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ SMTP_URL: 'http://x', DATA_DIR: tmp() })).toThrow(/SMTP_URL/);
     expect(() => loadConfig({ TLS_CERT_FILE: 'a.pem', DATA_DIR: tmp() })).toThrow(/TLS_KEY_FILE/);
+    expect(() => loadConfig({ RECURRING_SWEEP_CONCURRENCY: '0', DATA_DIR: tmp() })).toThrow(/RECURRING_SWEEP_CONCURRENCY/);
   });
 
   it('refuses to start in production without secrets', () => {
