@@ -5,7 +5,7 @@
  * daily totals — then checked with the ledger's own verification). Each report runs N times through HTTP
  * (server process, real auth) and its statement N times as raw SQL; prints p50/p95 and the ratio.
  * Then 10 users download a whole-range CSV at once while the server's RSS is sampled.
- *   npx tsx load-tests/bench-reports.ts [transactions=100000] [runs=60] [--explain]
+ *   npx tsx load-tests/bench-reports.ts [transactions=100000] [runs=200] [--explain]
  * Uses a fresh database on BENCH_ADMIN_DATABASE_URL's server (default: local PostgreSQL), dropped at the end.
  */
 import { writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { createBenchDatabase, seedDailyTotals, startServer, summarize } from './
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const N = Number(args[0] ?? 100_000);
-const RUNS = Number(args[1] ?? 60);
+const RUNS = Number(args[1] ?? 200);
 const EXPLAIN = process.argv.includes('--explain');
 const CSV_USERS = 10;
 

@@ -28,8 +28,18 @@ import { sqlRows } from '../shared/db.js';
 
 /** One row of a report statement: a data row, or a currency whose rate was missing from `date` on. */
 export type ReportRow =
-  | { kind: 'row'; key: string; a: string | null; b: string | null }
-  | { kind: 'missing'; key: string; a: string; b: null };
+  | { kind: 'row'; key: string; a: string | null; b: string | null; c: string | null }
+  | { kind: 'missing'; key: string; a: string; b: null; c: null };
+
+/**
+ * `a`, `b` rounded half-even to the report currency's `digits` (the API's rounding, see the
+ * round_half_even migration) as `a`, `b`, and `c` = rounded a − rounded b: what the reader sees
+ * adds up. Done in SQL so a long series is not re-parsed and rounded row by row in Node.
+ */
+function rounded(a: string, b: string, digits: number): string {
+  if (!Number.isInteger(digits) || digits < 0 || digits > 4) throw new RangeError(`currency digits ${digits}`);
+  return `CROSS JOIN LATERAL (SELECT round_half_even(${a}, ${digits}) AS a, round_half_even(${b}, ${digits}) AS b) x`;
+}
 
 type Q = Knex | Knex.Transaction;
 
@@ -62,10 +72,10 @@ export function run(q: Q, s: Statement): Promise<ReportRow[]> {
 
 /**
  * Income and expense per month, converted at each day's rate. Transfers are neither.
- * Rows: `row` (key = YYYY-MM, a = income, b = expense; every month of the range, zeros included),
+ * Rows: `row` (key = YYYY-MM, a = income, b = expense, c = net, rounded; every month of the range, zeros included),
  * `missing` (key = currency, a = first date without a rate).
  */
-export function monthlyStatement(q: Q, p: { userId: string; target: string; first: string; last: string; lastDay: string; rates: Knex.Raw }): Statement {
+export function monthlyStatement(q: Q, p: { userId: string; target: string; digits: number; first: string; last: string; lastDay: string; rates: Knex.Raw }): Statement {
   return statement(
     q,
     `WITH r AS (?),
@@ -85,11 +95,12 @@ export function monthlyStatement(q: Q, p: { userId: string; target: string; firs
               sum(value) FILTER (WHERE type = 'expense') AS expense
          FROM c GROUP BY 1
      )
-     SELECT 'row' AS kind, to_char(g.month, 'YYYY-MM') AS key, coalesce(m.income, 0)::text AS a, coalesce(m.expense, 0)::text AS b
+     SELECT 'row' AS kind, to_char(g.month, 'YYYY-MM') AS key, x.a::text AS a, x.b::text AS b, (x.a - x.b)::text AS c
        FROM generate_series(?::date, ?::date, interval '1 month') AS g(month)
        LEFT JOIN m ON m.month = g.month::date
+       ${rounded('coalesce(m.income, 0)', 'coalesce(m.expense, 0)', p.digits)}
      UNION ALL
-     SELECT 'missing', currency, min(date)::text, NULL FROM c WHERE value IS NULL GROUP BY currency
+     SELECT 'missing', currency, min(date)::text, NULL, NULL FROM c WHERE value IS NULL GROUP BY currency
      ORDER BY kind DESC, key`,
     [p.rates, p.userId, p.first, p.lastDay, p.target, p.first, p.last],
   );
@@ -112,12 +123,12 @@ export function categoriesStatement(q: Q, p: { userId: string; target: string; t
        SELECT t.category_id, t.currency, t.date, CASE WHEN t.currency = ? THEN t.amount ELSE t.amount * r.num / r.den END AS value
          FROM t LEFT JOIN r ON r.currency = t.currency AND r.date = t.date
      )
-     SELECT 'row' AS kind, c.category_id::text AS key, k.name AS a, sum(c.value)::text AS b
+     SELECT 'row' AS kind, c.category_id::text AS key, k.name AS a, sum(c.value)::text AS b, NULL AS c
        FROM c LEFT JOIN categories k ON k.id = c.category_id AND k.user_id = ?
       GROUP BY c.category_id, k.name
      HAVING sum(c.value) IS NOT NULL
      UNION ALL
-     SELECT 'missing', currency, min(date)::text, NULL FROM c WHERE value IS NULL GROUP BY currency`,
+     SELECT 'missing', currency, min(date)::text, NULL, NULL FROM c WHERE value IS NULL GROUP BY currency`,
     [p.rates, p.userId, p.type, p.from, p.to, p.target, p.userId],
   );
 }
@@ -132,11 +143,12 @@ const UNIT = { day: ['day', '1 day'], week: ['week', '1 week'], month: ['month',
  * query per point. An account counts from the earlier of its creation day (in the user's time
  * zone) and its first movement; its opening balance counts from then.
  * Each account's balance is converted at the point's rate and counted as an asset when positive,
- * as a liability when negative. Rows: `row` (key = point date, a = assets, b = liabilities), `missing`.
+ * as a liability when negative. Rows: `row` (key = point date, a = assets, b = liabilities, c = net
+ * worth, rounded), `missing`.
  */
 export function netWorthStatement(
   q: Q,
-  p: { userId: string; target: string; createdOn: { id: string; day: string }[]; from: string; to: string; interval: 'day' | 'week' | 'month'; rates: Knex.Raw },
+  p: { userId: string; target: string; digits: number; createdOn: { id: string; day: string }[]; from: string; to: string; interval: 'day' | 'week' | 'month'; rates: Knex.Raw },
 ): Statement {
   const [unit, step] = UNIT[p.interval];
   const stepEnd = `least((date_trunc('${unit}', (%)::timestamp)::date + interval '${step}' - interval '1 day')::date, ?::date)`;
@@ -173,12 +185,12 @@ export function netWorthStatement(
        SELECT g.date, g.currency, g.balance, CASE WHEN g.currency = ? THEN g.balance ELSE g.balance * r.num / r.den END AS value
          FROM grid g LEFT JOIN r ON r.currency = g.currency AND r.date = g.date
      )
-     SELECT 'row' AS kind, date::text AS key,
-            coalesce(sum(value) FILTER (WHERE value > 0), 0)::text AS a,
-            coalesce(-sum(value) FILTER (WHERE value < 0), 0)::text AS b
-       FROM c GROUP BY date
+     SELECT 'row' AS kind, s.date::text AS key, x.a::text AS a, x.b::text AS b, (x.a - x.b)::text AS c
+       FROM (SELECT date, coalesce(sum(value) FILTER (WHERE value > 0), 0) AS assets, coalesce(-sum(value) FILTER (WHERE value < 0), 0) AS liabilities
+               FROM c GROUP BY date) s
+       ${rounded('s.assets', 's.liabilities', p.digits)}
      UNION ALL
-     SELECT 'missing', currency, min(date)::text, NULL FROM c WHERE value IS NULL AND balance <> 0 GROUP BY currency
+     SELECT 'missing', currency, min(date)::text, NULL, NULL FROM c WHERE value IS NULL AND balance <> 0 GROUP BY currency
      ORDER BY kind DESC, key`,
     [p.rates, p.to, p.from, p.to, p.createdOn.map((c) => c.id), p.createdOn.map((c) => c.day), p.userId, p.userId, p.to, p.to, p.from, p.to, p.target],
   );

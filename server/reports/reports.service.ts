@@ -4,7 +4,7 @@ import type { MissingRate, RatesService } from '../rates/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Db } from '../shared/db.js';
 import { ValidationError } from '../shared/errors.js';
-import { Decimal, formatAmount } from '../shared/money.js';
+import { currencyDigits, Decimal, formatAmount } from '../shared/money.js';
 import { accountFacts, categoriesStatement, monthlyStatement, netWorthStatement, run, type ReportRow, type Statement } from './reports.queries.js';
 import type { CategoriesQuery, CategoriesView, MonthlyQuery, MonthlyView, NetWorthQuery, NetWorthView } from './reports.schemas.js';
 
@@ -78,8 +78,9 @@ interface Plan<V> {
  * Reports: monthly income vs expense, spending (or income) by category, net worth over time.
  * Each report is one read-only statement (see reports.queries.ts) run in a REPEATABLE READ
  * snapshot together with the rate lookups, so the currencies, the rates and the sums agree.
- * Sums are exact NUMERIC; they are rounded only here, half-even, to the currency's digits, and
- * the derived figures (net, netWorth, total) are computed from the rounded ones so that what the
+ * Sums are exact NUMERIC; they are rounded once, half-even, to the currency's digits (in the
+ * statement for the long series, here for categories), and the derived figures (net, netWorth,
+ * total) are computed from the rounded ones so that what the
  * reader sees adds up.
  */
 export function createReportsService({ db, clock, rates, profiles }: ReportsServiceDeps) {
@@ -110,20 +111,15 @@ export function createReportsService({ db, clock, rates, profiles }: ReportsServ
     if (last >= first.plus({ years: MAX_YEARS })) throw invalid('query.to', `the range must not exceed ${MAX_YEARS} years (${MAX_YEARS * 12} months)`);
     const lastDay = last.endOf('month');
     const series = await rates.series(trx, (await accountFacts(trx, userId)).map((a) => a.currency), target, iso(first), iso(lastDay));
-    const statement = monthlyStatement(trx, { userId, target, first: iso(first), last: iso(last), lastDay: iso(lastDay), rates: series.sql() });
+    const statement = monthlyStatement(trx, { userId, target, digits: currencyDigits(target), first: iso(first), last: iso(last), lastDay: iso(lastDay), rates: series.sql() });
     return {
       statement,
       build: (rows) => ({
         currency: target,
         from: first.toFormat('yyyy-MM'),
         to: last.toFormat('yyyy-MM'),
-        months: rows
-          .filter((r) => r.kind === 'row')
-          .map((r) => {
-            const income = formatAmount(r.a!, target);
-            const expense = formatAmount(r.b!, target);
-            return { month: r.key, income, expense, net: formatAmount(new Decimal(income).minus(expense), target) };
-          }),
+        // Rounded in the statement (half-even, the currency's digits; net = income − expense as shown).
+        months: rows.filter((r) => r.kind === 'row').map((r) => ({ month: r.key, income: r.a!, expense: r.b!, net: r.c! })),
         missingRates: missingOf(rows, target),
       }),
     };
@@ -167,7 +163,7 @@ export function createReportsService({ db, clock, rates, profiles }: ReportsServ
     const series = await rates.series(trx, accounts.map((a) => a.currency), target, iso(from), iso(to));
     // An account counts from its creation day in the user's time zone (or its first movement, if earlier).
     const createdOn = accounts.map((a) => ({ id: a.id, day: localDay(a.createdAt, timeZone) }));
-    const statement = netWorthStatement(trx, { userId, target, createdOn, from: iso(from), to: iso(to), interval: q.interval, rates: series.sql() });
+    const statement = netWorthStatement(trx, { userId, target, digits: currencyDigits(target), createdOn, from: iso(from), to: iso(to), interval: q.interval, rates: series.sql() });
     return {
       statement,
       build: (rows) => ({
@@ -175,13 +171,8 @@ export function createReportsService({ db, clock, rates, profiles }: ReportsServ
         from: iso(from),
         to: iso(to),
         interval: q.interval,
-        points: rows
-          .filter((r) => r.kind === 'row')
-          .map((r) => {
-            const assets = formatAmount(r.a!, target);
-            const liabilities = formatAmount(r.b!, target);
-            return { date: r.key, assets, liabilities, netWorth: formatAmount(new Decimal(assets).minus(liabilities), target) };
-          }),
+        // Rounded in the statement (half-even, the currency's digits; netWorth = assets − liabilities as shown).
+        points: rows.filter((r) => r.kind === 'row').map((r) => ({ date: r.key, assets: r.a!, liabilities: r.b!, netWorth: r.c! })),
         missingRates: missingOf(rows, target),
       }),
     };

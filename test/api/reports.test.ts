@@ -2,7 +2,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { registerAndLogin, type TestUser } from '../helpers/users.js';
 import { categoryNamed, createAccount, createTransaction, expectProblem, type Json } from '../helpers/ledger.js';
 import { largestRemainderShares } from '../../server/reports/index.js';
-import { Decimal } from '../../server/shared/money.js';
+import { Decimal, formatAmount } from '../../server/shared/money.js';
 
 /**
  * Reports over a known ledger with hand-computed totals. Ada (USD, America/Los_Angeles) holds
@@ -335,5 +335,16 @@ describe('largest-remainder shares', () => {
     expect(largestRemainderShares([new Decimal(1), new Decimal(1), new Decimal(1)])).toEqual(['0.3334', '0.3333', '0.3333']);
     const shares = largestRemainderShares(['0.01', '333.33', '12.5', '7', '0.07'].map((v) => new Decimal(v)));
     expect(shares.reduce((s, v) => s.plus(v), new Decimal(0)).toFixed(4)).toBe('1.0000');
+  });
+});
+
+describe('rounding in the report statements', () => {
+  it('round_half_even gives exactly what formatAmount gives: ties to even, the currency\u2019s digits', async () => {
+    const values = ['2.5', '3.5', '-2.5', '-3.5', '0.125', '0.135', '-0.125', '-0.135', '-0.001', '0', '12.3', '1.0050000000000000001', '99.995', '-99.985', '1234567.8949999'];
+    for (let i = 0; i < 200; i++) values.push(new Decimal(((i * 7919 * 104729) % 2_000_000_001) - 1_000_000_000).div(new Decimal(10).pow(1 + (i % 6))).toFixed());
+    for (const [currency, digits] of [['USD', 2], ['JPY', 0], ['BHD', 3]] as const) {
+      const { rows } = await t.db.raw<{ rows: { r: string }[] }>('SELECT round_half_even(v, ?)::text AS r FROM unnest(?::numeric[]) WITH ORDINALITY AS u(v, i) ORDER BY i', [digits, values]);
+      expect(rows.map((r) => r.r)).toEqual(values.map((v) => formatAmount(v, currency)));
+    }
   });
 });
