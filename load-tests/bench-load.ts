@@ -2,8 +2,10 @@
  * `npm run bench:load`: the seeded mix (scenario.ts, the same the k6 scripts run) against the
  * production build, from Node (undici), with one Socket.IO connection per user timing its own writes.
  *   npm run bench:load -- [--mode users|saturation|writes] [--seconds 60] [--users 100]
- *                         [--transactions 1000000] [--database <url>] [--floor] [--smoke]
- * users       100 users, 1 s between requests, plus 100 sockets (commit-to-receive of each user's writes)
+ *                         [--transactions 1000000] [--database <url>] [--floor] [--smoke] [--warmup 5]
+ * users       100 users, 1 s between requests (their starts spread over that second, as k6's ramp
+ *             spreads its VUs), plus 100 sockets (commit-to-receive of each user's writes)
+ * --warmup    seconds run before the measured window, not counted (default 5; 0 with --smoke)
  * saturation  100 connections, no pause: the ceiling (req/s) and server CPU per request
  * writes      100 concurrent writers running only the mix's writes: write throughput
  * --floor     then the same workload against load-tests/floor.ts on the same database, and the ratio
@@ -50,6 +52,8 @@ const users = Number(opt('users', smoke ? '20' : '100'));
 const transactions = Number(opt('transactions', smoke ? '2000' : '1000000'));
 const withFloor = args.includes('--floor');
 const thinkMs = mode === 'users' ? 1000 : 0;
+/** Not measured: the first seconds of every run (server and floor alike). */
+const WARMUP_MS = Number(opt('warmup', '5')) * 1000;
 const socketsWanted = mode === 'users';
 
 interface Result {
@@ -139,7 +143,7 @@ async function drive(target: string, base: string, pid: number, rssMb: () => num
                 const id = (input.data[0] as { data: { transaction: { id: string } } }).data.transaction.id;
                 const at = written.get(id);
                 if (at !== undefined) {
-                  r.socket.push(performance.now() - at);
+                  if (measuring) r.socket.push(performance.now() - at);
                   written.delete(id);
                 }
               }
@@ -150,13 +154,24 @@ async function drive(target: string, base: string, pid: number, rssMb: () => num
     );
   }
 
-  const cpu0 = cpuMs(pid);
-  const started = performance.now();
-  const until = Date.now() + seconds * 1000;
-  measuring = true;
+  // Like k6's ramp (the load script ramps VUs up over a minute), users start spread over one think
+  // time, not all in the same millisecond: otherwise all 100 stay in phase and arrive as one burst
+  // every second, which no ramped k6 run produces. Then a warm-up (JIT, pools, caches; not
+  // measured, for the server and the floor alike) before the measured window.
+  const warmupMs = smoke ? 0 : WARMUP_MS;
+  const cpuStart = { ms: cpuMs(pid) };
+  let started = performance.now();
+  const until = Date.now() + warmupMs + seconds * 1000;
+  const warm = setTimeout(() => {
+    measuring = true;
+    started = performance.now();
+    cpuStart.ms = cpuMs(pid);
+  }, warmupMs);
+  if (warmupMs === 0) measuring = true;
   const sampler = setInterval(() => (r.peakRssMb = Math.max(r.peakRssMb, rssMb())), 250);
   await Promise.all(
-    states.map(async (s) => {
+    states.map(async (s, i) => {
+      if (thinkMs) await new Promise((w) => setTimeout(w, (i * thinkMs) / states.length));
       while (Date.now() < until) {
         if (needsRefresh(s, Date.now())) {
           const res = await send(refreshRequest(s.refreshToken));
@@ -172,8 +187,9 @@ async function drive(target: string, base: string, pid: number, rssMb: () => num
       }
     }),
   );
+  clearTimeout(warm);
   r.elapsed = (performance.now() - started) / 1000;
-  r.cpuMs = cpuMs(pid) - cpu0;
+  r.cpuMs = cpuMs(pid) - cpuStart.ms;
   measuring = false;
   clearInterval(sampler);
   // The last writes' events: a bounded wait (10 s: generous on a loaded CI machine), then whatever has not arrived is missing.
@@ -225,7 +241,7 @@ try {
   }
   if (!existsSync('dist/server/main.js')) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
   console.log(`bench:load ${args.join(' ')} — ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  server = await startServer(databaseUrl, { RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE: '100000', LOG_LEVEL: 'warn' }, [], BUILT_ENTRY);
+  server = await startServer(databaseUrl, { RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE: '100000', LOG_LEVEL: 'warn' }, (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), BUILT_ENTRY);
   const app = await drive('server', server.url, server.child.pid!, server.rssMb);
   await server.stop();
   server = undefined;

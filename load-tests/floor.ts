@@ -242,42 +242,39 @@ async function afterPosting(c: pg.PoolClient, userId: string, id: string, action
     await rows(c, 'select "id", "currency", "balance", "archived" from "accounts" where "user_id" = $1 and "id" = ANY($2::uuid[]) order by "id" asc', [userId, links.map((l) => l.account_id)]);
     events += goals.length;
   }
-  const [{ v }] = await rows<{ v: number }>(c, 'SELECT coalesce(max(version), 0) + 1 AS v FROM transaction_versions WHERE transaction_id = $1', [id]);
   const json = JSON.stringify(view);
   const now = new Date();
   await c.query(
-    'insert into "transaction_versions" ("action", "actor_id", "after", "at", "before", "transaction_id", "user_id", "version") values ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [action, userId, action === 'delete' ? null : json, now, action === 'create' ? null : json, id, userId, v],
+    `INSERT INTO transaction_versions (transaction_id, user_id, version, action, actor_id, at, before, after)
+       SELECT $1::uuid, $2::uuid, coalesce(max(version), 0) + 1, $3, $4::uuid, $5::timestamptz, $6::jsonb, $7::jsonb FROM transaction_versions WHERE transaction_id = $8::uuid`,
+    [id, userId, action, userId, now, action === 'create' ? null : json, action === 'delete' ? null : json, id],
   );
   await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`audit:${userId}`]);
   const head = await rows<{ length: string; head_hash: string }>(c, 'select "length", "head_hash" from "audit_chain_anchors" where "chain" = $1 order by "length" desc limit $2', [userId, 1]);
   const auditId = randomUUID();
   const pii = sha(json);
   const hash = sha(`${head[0]?.head_hash ?? ''}${auditId}${pii}`);
-  const [entry] = await rows<{ seq: string }>(
-    c,
-    'insert into "audit_logs" ("action", "actor_id", "after", "at", "before", "chain", "entity_id", "entity_type", "hash", "id", "ip", "pii_digest", "prev_hash", "request_id", "user_agent", "user_id") values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) returning *',
-    [`transaction.${action}`, userId, action === 'delete' ? null : json, now, action === 'create' ? null : json, userId, id, 'transaction', hash, auditId, '127.0.0.1', pii, head[0]?.head_hash ?? null, randomUUID(), 'floor', userId],
-  );
-  await c.query('insert into "audit_chain_anchors" ("at", "chain", "head_hash", "head_id", "head_seq", "length") values ($1, $2, $3, $4, $5, $6)', [
-    now,
-    userId,
-    hash,
-    auditId,
-    entry.seq,
-    Number(head[0]?.length ?? 0) + 1,
-  ]);
-  const [{ last_seq }] = await rows<{ last_seq: string }>(
-    c,
-    `INSERT INTO user_event_seq (user_id, last_seq) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET last_seq = user_event_seq.last_seq + EXCLUDED.last_seq
-         RETURNING last_seq`,
-    [userId, events],
-  );
-  const values = Array.from({ length: events }, (_, i) => `($${5 * i + 1}, $${5 * i + 2}, $${5 * i + 3}, $${5 * i + 4}, $${5 * i + 5})`).join(', ');
+  // The entry and its anchor in one statement, as the app writes them.
   await c.query(
-    `insert into "events" ("at", "data", "seq", "type", "user_id") values ${values}`,
-    Array.from({ length: events }, (_, i) => [now, i === 0 ? JSON.stringify({ transaction: view }) : '{}', Number(last_seq) - events + 1 + i, i === 0 ? `transaction.${action}d` : 'balance.updated', userId]).flat(),
+    `WITH l AS (
+       insert into "audit_logs" ("action", "actor_id", "after", "at", "before", "chain", "entity_id", "entity_type", "hash", "id", "ip", "pii_digest", "prev_hash", "request_id", "user_agent", "user_id")
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) returning id, seq)
+     insert into "audit_chain_anchors" ("at", "chain", "head_hash", "head_id", "head_seq", "length") select $4, $6, $9, l.id, l.seq, $17 from l`,
+    [`transaction.${action}`, userId, action === 'delete' ? null : json, now, action === 'create' ? null : json, userId, id, 'transaction', hash, auditId, '127.0.0.1', pii, head[0]?.head_hash ?? null, randomUUID(), 'floor', userId, Number(head[0]?.length ?? 0) + 1],
+  );
+  // The counter bump and the events in one statement, as the app's outbox writes them.
+  await c.query(
+    `WITH s AS (
+       INSERT INTO user_event_seq (user_id, last_seq) VALUES ($1::uuid, $2::bigint)
+       ON CONFLICT (user_id) DO UPDATE SET last_seq = user_event_seq.last_seq + EXCLUDED.last_seq
+       RETURNING last_seq
+     ), e AS (
+       INSERT INTO events (user_id, seq, type, data, at)
+       SELECT $1::uuid, s.last_seq - $2::bigint + u.i, u.type, u.data, $3::timestamptz
+         FROM s, unnest($4::text[], $5::jsonb[]) WITH ORDINALITY AS u(type, data, i)
+     )
+     SELECT last_seq FROM s`,
+    [userId, events, now, Array.from({ length: events }, (_, i) => (i === 0 ? `transaction.${action}d` : 'balance.updated')), Array.from({ length: events }, (_, i) => (i === 0 ? JSON.stringify({ transaction: view }) : '{}'))],
   );
   return events;
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { AuditService } from '../audit/index.js';
 import type { Clock } from '../shared/clock.js';
 import { createdCursorKey, keysetPage, type KeysetPage } from '../shared/cursor.js';
-import { preparedRows, sqlRows, statementParams, updatedRow, type Db } from '../shared/db.js';
+import { preparedRows, preparedSql, statementParams, updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import { formatAmount, type Decimal } from '../shared/money.js';
 import type { WriteContext } from '../shared/write-context.js';
@@ -50,12 +50,9 @@ export function toAccountView(a: AccountRow): AccountView {
 export async function lockAccounts(trx: Knex.Transaction, userId: string, ids: string[]): Promise<Map<string, Account>> {
   const unique = [...new Set(ids)].sort();
   if (unique.length === 0) return new Map();
-  const rows: Account[] = await Account.query(trx)
-    .where('user_id', userId)
-    .whereIn('id', unique)
-    .orderBy('id')
-    .forUpdate();
-  return new Map(rows.map((r) => [r.id, r]));
+  // A fixed text (ids as one array) so it runs as a prepared statement: every ledger write takes it.
+  const rows = await preparedSql<Record<string, unknown>>(trx, 'SELECT * FROM accounts WHERE user_id = ?::uuid AND id = ANY(?::uuid[]) ORDER BY id FOR UPDATE', [userId, unique]);
+  return new Map(rows.map((r) => Account.fromDatabaseJson(r)).map((a) => [a.id, a]));
 }
 
 /**
@@ -64,7 +61,7 @@ export async function lockAccounts(trx: Knex.Transaction, userId: string, ids: s
  * the entries the delta stands for: the stored balance then always equals opening + Σ entries.
  */
 export async function adjustBalance(trx: Knex.Transaction, accountId: string, delta: Decimal): Promise<string> {
-  const rows = await sqlRows<{ balance: string }>(trx, 'UPDATE accounts SET balance = balance + ?::numeric WHERE id = ? RETURNING balance', [delta.toFixed(), accountId]);
+  const rows = await preparedSql<{ balance: string }>(trx, 'UPDATE accounts SET balance = balance + ?::numeric WHERE id = ?::uuid RETURNING balance', [delta.toFixed(), accountId]);
   return rows[0].balance;
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Knex } from 'knex';
 import type { Clock } from '../shared/clock.js';
-import { insertColumns } from '../shared/db.js';
+import { insertColumnsStatement, preparedSql } from '../shared/db.js';
 import type { WriteContext } from '../shared/write-context.js';
 import { sha256Hex as sha256 } from '../shared/hash.js';
 import { decodeCursor, isDigits, keysetPage, type KeysetPage } from '../shared/cursor.js';
@@ -67,7 +67,6 @@ const AUDIT_COLUMNS = {
   pii_digest: 'text',
   hash: 'text',
 };
-const ANCHOR_COLUMNS = { chain: 'text', length: 'bigint', head_seq: 'bigint', head_id: 'uuid', head_hash: 'text', at: 'timestamptz' };
 const canon = (v: unknown) => canonicalize(v ?? null) ?? 'null';
 
 function piiDigest(before: unknown, after: unknown, ip: string | null, userAgent: string | null): string {
@@ -167,10 +166,11 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
    */
   async function append(trx: Knex.Transaction, chain: string, entries: EntryFields[]): Promise<void> {
     if (entries.length === 0) return;
-    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`audit:${chain}`]);
-    const head = await trx('audit_chain_anchors').where({ chain }).orderBy('length', 'desc').first<{ length: string; head_hash: string } | undefined>('length', 'head_hash');
+    // Fixed texts, prepared once per connection: every audited write runs these three statements.
+    await preparedSql(trx, 'SELECT pg_advisory_xact_lock(hashtext(?::text))', [`audit:${chain}`]);
+    const [head] = await preparedSql<{ length: string; head_hash: string }>(trx, 'SELECT length, head_hash FROM audit_chain_anchors WHERE chain = ?::text ORDER BY length DESC LIMIT 1', [chain]);
     let prev = head?.head_hash ?? null;
-    let length = BigInt(head?.length ?? '0');
+    const length = BigInt(head?.length ?? '0');
     const at = clock.now();
     const rows = entries.map((fields) => {
       const row = { id: randomUUID(), chain, at, ...fields, prev_hash: prev, pii_digest: piiDigest(fields.before, fields.after, fields.ip, fields.user_agent), hash: '' };
@@ -178,14 +178,17 @@ export function createAuditService({ clock }: { clock: Clock }): AuditService {
       prev = row.hash;
       return { ...row, before: row.before === null ? null : JSON.stringify(row.before), after: row.after === null ? null : JSON.stringify(row.after) };
     });
-    // One array parameter per column (insertColumns): rows keep their order, so seq follows the chain.
-    const inserted = await insertColumns<{ id: string; seq: string }>(trx, 'audit_logs', AUDIT_COLUMNS, rows, ['id', 'seq']);
-    const seqOf = new Map(inserted.map((r) => [r.id, r.seq]));
-    await insertColumns(
+    // The entries (one array parameter per column: rows keep their order, so seq follows the chain)
+    // and one anchor per entry, in one statement: the anchors read the seq each entry was given.
+    const logRows = insertColumnsStatement('audit_logs', AUDIT_COLUMNS, rows, ['id', 'seq']);
+    await preparedSql(
       trx,
-      'audit_chain_anchors',
-      ANCHOR_COLUMNS,
-      rows.map((r) => ({ chain, length: String((length += 1n)), head_seq: seqOf.get(r.id), head_id: r.id, head_hash: r.hash, at })),
+      `WITH l AS (${logRows.sql})
+       INSERT INTO audit_chain_anchors (chain, length, head_seq, head_id, head_hash, at)
+       SELECT ?::text, ?::bigint + v.ord, l.seq, l.id, v.hash, ?::timestamptz
+         FROM unnest(?::uuid[], ?::text[]) WITH ORDINALITY AS v(id, hash, ord) JOIN l ON l.id = v.id
+        ORDER BY v.ord`,
+      [...logRows.bindings, chain, String(length), at, rows.map((r) => r.id), rows.map((r) => r.hash)],
     );
   }
 

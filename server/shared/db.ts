@@ -177,7 +177,8 @@ function statementName(text: string): string {
  * (a few variants each, never from input: every value is a parameter). Failures are the ones a
  * knex query raises (pool timeout, pg errors with their SQLSTATE), so they map to the same answers.
  */
-export async function preparedRows<T>(db: Db, text: string, values: readonly unknown[]): Promise<T[]> {
+export async function preparedRows<T>(db: Db | Knex.Transaction, text: string, values: readonly unknown[]): Promise<T[]> {
+  // On a transaction, knex's client hands out the transaction's own connection (and releasing it is a no-op).
   const pool = db.client as unknown as KnexPool<PgConnection>;
   const conn = await pool.acquireConnection();
   try {
@@ -185,6 +186,27 @@ export async function preparedRows<T>(db: Db, text: string, values: readonly unk
   } finally {
     await pool.releaseConnection(conn);
   }
+}
+
+/** `?` placeholders → `$1…$n`, once per text. */
+const positionalTexts = new Map<string, string>();
+
+/**
+ * `preparedRows` for a fixed statement written with knex's `?` placeholders, on the pool or inside
+ * a transaction: the write path's fixed statements (balances, daily totals, versions, audit chain,
+ * events) are parsed and planned once per connection instead of once per write, and skip knex's
+ * query compilation. Only for texts from code with every value a parameter; the text must hold no
+ * other `?` (no `??` identifiers, no jsonb `?` operators).
+ */
+export function preparedSql<T>(q: Db | Knex.Transaction, text: string, values: readonly unknown[]): Promise<T[]> {
+  let positional = positionalTexts.get(text);
+  if (positional === undefined) {
+    if (text.includes('??')) throw new Error('preparedSql takes no ?? identifiers');
+    let n = 0;
+    positional = text.replace(/\?/g, () => `$${++n}`);
+    positionalTexts.set(text, positional);
+  }
+  return preparedRows<T>(q, positional, values);
 }
 
 /** Parameters of a statement assembled from fixed fragments: `add(value)` keeps the value and returns its placeholder (`$n`). */
@@ -214,6 +236,17 @@ export async function insertColumns<T = never>(
   returning: readonly string[] = [],
 ): Promise<T[]> {
   if (rows.length === 0) return [];
+  const { sql, bindings } = insertColumnsStatement(table, columns, rows, returning);
+  return sqlRows<T>(q, sql, bindings);
+}
+
+/** The statement `insertColumns` runs, for callers that embed it (e.g. in a `WITH` of a larger statement). */
+export function insertColumnsStatement(
+  table: string,
+  columns: Readonly<Record<string, string>>,
+  rows: readonly object[],
+  returning: readonly string[] = [],
+): { sql: string; bindings: Knex.RawBinding[] } {
   const names = Object.keys(columns);
   const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
   const vars = names.map((_n, i) => `c${i}`);
@@ -221,7 +254,7 @@ export async function insertColumns<T = never>(
     `INSERT INTO ${ident(table)} (${names.map(ident).join(', ')}) SELECT ${vars.join(', ')}` +
     ` FROM unnest(${names.map((n) => `?::${columns[n]}[]`).join(', ')}) WITH ORDINALITY AS v(${vars.join(', ')}, ord) ORDER BY ord` +
     (returning.length ? ` RETURNING ${returning.map(ident).join(', ')}` : '');
-  return sqlRows<T>(q, sql, names.map((n) => rows.map((r) => (r as Record<string, unknown>)[n] ?? null) as Knex.RawBinding));
+  return { sql, bindings: names.map((n) => rows.map((r) => (r as Record<string, unknown>)[n] ?? null) as Knex.RawBinding) };
 }
 
 /**

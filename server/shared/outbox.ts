@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Clock } from './clock.js';
-import { insertColumns } from './db.js';
+import { preparedSql } from './db.js';
 import type { Signals } from './realtime-signals.js';
 
 /**
@@ -78,38 +78,41 @@ export interface Outbox {
 }
 
 export function createOutbox({ clock, signals }: { clock: Clock; signals: Pick<Signals, 'eventsCommitted'> }): Outbox {
+  /**
+   * Takes the next `events.length` numbers of the user's counter and inserts the events under them
+   * in one statement (a data-modifying CTE always runs to completion): one round trip per write.
+   */
+  async function publishAll(trx: Knex.Transaction, userId: string, events: readonly AnyEvent[]): Promise<OutboxEvent[]> {
+    const n = events.length;
+    const at = clock.now();
+    const rows = await preparedSql<{ last_seq: string }>(
+      trx,
+      `WITH s AS (
+         INSERT INTO user_event_seq (user_id, last_seq) VALUES (?::uuid, ?::bigint)
+         ON CONFLICT (user_id) DO UPDATE SET last_seq = user_event_seq.last_seq + EXCLUDED.last_seq
+         RETURNING last_seq
+       ), e AS (
+         INSERT INTO events (user_id, seq, type, data, at)
+         SELECT ?::uuid, s.last_seq - ?::bigint + u.i, u.type, u.data, ?::timestamptz
+           FROM s, unnest(?::text[], ?::jsonb[]) WITH ORDINALITY AS u(type, data, i)
+       )
+       SELECT last_seq FROM s`,
+      [userId, n, userId, n, at, events.map((e) => e.type), events.map((e) => JSON.stringify(e.data))],
+    );
+    const last = Number(rows[0].last_seq);
+    // Delivery reads every event after the socket's cursor: one signal (after commit) carries the whole batch.
+    signals.eventsCommitted(trx, userId, last);
+    return events.map((e, i): OutboxEvent => ({ seq: last - n + 1 + i, type: e.type, at: at.toISOString(), data: e.data }));
+  }
+
   return {
-    async publish(trx, userId, type, data) {
-      const { rows } = await trx.raw<{ rows: { last_seq: string }[] }>(
-        `INSERT INTO user_event_seq (user_id, last_seq) VALUES (?, 1)
-         ON CONFLICT (user_id) DO UPDATE SET last_seq = user_event_seq.last_seq + 1
-         RETURNING last_seq`,
-        [userId],
-      );
-      const seq = Number(rows[0].last_seq);
-      const at = clock.now();
-      await trx('events').insert({ user_id: userId, seq, type, data: JSON.stringify(data), at });
-      signals.eventsCommitted(trx, userId, seq);
-      return { seq, type, at: at.toISOString(), data };
+    async publish<T extends EventType>(trx: Knex.Transaction, userId: string, type: T, data: EventPayloads[T]) {
+      const [event] = await publishAll(trx, userId, [{ type, data } as AnyEvent]);
+      return event as OutboxEvent<T>;
     },
 
-    async publishMany(trx, userId, events) {
-      if (events.length === 0) return [];
-      const n = events.length;
-      const { rows } = await trx.raw<{ rows: { last_seq: string }[] }>(
-        `INSERT INTO user_event_seq (user_id, last_seq) VALUES (?, ?)
-         ON CONFLICT (user_id) DO UPDATE SET last_seq = user_event_seq.last_seq + EXCLUDED.last_seq
-         RETURNING last_seq`,
-        [userId, n],
-      );
-      const last = Number(rows[0].last_seq);
-      const at = clock.now();
-      const out = events.map((e, i): OutboxEvent => ({ seq: last - n + 1 + i, type: e.type, at: at.toISOString(), data: e.data }));
-      const inserts = out.map((e) => ({ user_id: userId, seq: e.seq, type: e.type, data: JSON.stringify(e.data), at }));
-      await insertColumns(trx, 'events', { user_id: 'uuid', seq: 'bigint', type: 'text', data: 'jsonb', at: 'timestamptz' }, inserts);
-      // Delivery reads every event after the socket's cursor: one signal (after commit) carries the whole batch.
-      signals.eventsCommitted(trx, userId, last);
-      return out;
+    publishMany(trx, userId, events) {
+      return events.length === 0 ? Promise.resolve([]) : publishAll(trx, userId, events);
     },
   };
 }

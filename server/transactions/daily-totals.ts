@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { sqlRows } from '../shared/db.js';
+import { preparedSql } from '../shared/db.js';
 import { Decimal } from '../shared/money.js';
 import type { TransactionType } from './transactions.model.js';
 
@@ -66,16 +66,16 @@ export async function moveDailyTotals(trx: Knex.Transaction, userId: string, mov
   if (a.length === 0 && c.length === 0) return;
   const ak = a.map(([k]) => k.split(SEP));
   const ck = c.map(([k]) => k.split(SEP));
-  const emptied = await sqlRows<{ t: 'a' | 'c'; account_id: string | null; type: string | null; category_id: string | null; currency: string | null; date: string }>(
+  const emptied = await preparedSql<{ t: 'a' | 'c'; account_id: string | null; type: string | null; category_id: string | null; currency: string | null; date: string }>(
     trx,
     `WITH a AS (
        INSERT INTO ledger_daily_accounts AS d (user_id, account_id, date, amount, entries)
-       SELECT ?, * FROM unnest(?::uuid[], ?::date[], ?::numeric[], ?::int[])
+       SELECT ?::uuid, * FROM unnest(?::uuid[], ?::date[], ?::numeric[], ?::int[])
        ON CONFLICT (user_id, account_id, date) DO UPDATE SET amount = d.amount + excluded.amount, entries = d.entries + excluded.entries
        RETURNING account_id, date, entries, amount
      ), c AS (
        INSERT INTO ledger_daily_categories AS d (user_id, type, category_id, currency, date, amount, transactions)
-       SELECT ?, * FROM unnest(?::text[], ?::uuid[], ?::text[], ?::date[], ?::numeric[], ?::int[])
+       SELECT ?::uuid, * FROM unnest(?::text[], ?::uuid[], ?::text[], ?::date[], ?::numeric[], ?::int[])
        ON CONFLICT (user_id, type, category_id, currency, date) DO UPDATE SET amount = d.amount + excluded.amount, transactions = d.transactions + excluded.transactions
        RETURNING type, category_id, currency, date, transactions, amount
      )

@@ -5,7 +5,7 @@ import type { AuditService } from '../audit/index.js';
 import { categoryKindForWrite, lockCategory } from '../categories/index.js';
 import type { Clock } from '../shared/clock.js';
 import { keysetPage, type KeysetPage } from '../shared/cursor.js';
-import { insertColumns, sqlRows, updatedRow, type Db } from '../shared/db.js';
+import { insertColumns, preparedSql, sqlRows, updatedRow, type Db } from '../shared/db.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import { idempotent, type IdempotentResult } from '../shared/idempotency.js';
 import { Decimal, formatAmount, MoneyError, parsePositiveAmount } from '../shared/money.js';
@@ -277,10 +277,18 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     return out;
   }
 
+  // The write path's fixed statements run prepared (preparedSql): parsed and planned once per connection.
   async function insertPostings(trx: Knex.Transaction, userId: string, transactionId: string, postings: Posting[]): Promise<void> {
-    await trx('entries').insert(
-      postings.map((p) => ({ transaction_id: transactionId, user_id: userId, account_id: p.accountId, currency: p.currency, amount: p.amount.toFixed() })),
+    await preparedSql(
+      trx,
+      'INSERT INTO entries (transaction_id, user_id, account_id, currency, amount) SELECT ?::uuid, ?::uuid, * FROM unnest(?::uuid[], ?::text[], ?::numeric[])',
+      [transactionId, userId, postings.map((p) => p.accountId), postings.map((p) => p.currency), postings.map((p) => p.amount.toFixed())],
     );
+  }
+
+  async function entriesOf(trx: Knex.Transaction, transactionId: string): Promise<Entry[]> {
+    const rows = await preparedSql<Record<string, unknown>>(trx, 'SELECT * FROM entries WHERE transaction_id = ?::uuid ORDER BY account_id', [transactionId]);
+    return rows.map((r) => Entry.fromDatabaseJson(r));
   }
 
   async function record(
@@ -293,17 +301,14 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     balances: BalanceChange[],
     extra: LedgerEvent[] = [],
   ): Promise<void> {
-    const rows = await sqlRows<{ v: number }>(trx, 'SELECT coalesce(max(version), 0) + 1 AS v FROM transaction_versions WHERE transaction_id = ?', [id]);
-    await trx('transaction_versions').insert({
-      transaction_id: id,
-      user_id: wc.userId,
-      version: Number(rows[0].v),
-      action,
-      actor_id: wc.actorId,
-      at: clock.now(),
-      before: before ? JSON.stringify(before) : null,
-      after: after ? JSON.stringify(after) : null,
-    });
+    // The next version number, computed in the insert itself (a create is version 1): one round
+    // trip. The transaction's row lock, held by every writer of it, keeps the numbers in order.
+    await preparedSql(
+      trx,
+      `INSERT INTO transaction_versions (transaction_id, user_id, version, action, actor_id, at, before, after)
+       SELECT ?::uuid, ?::uuid, coalesce(max(version), 0) + 1, ?, ?::uuid, ?::timestamptz, ?::jsonb, ?::jsonb FROM transaction_versions WHERE transaction_id = ?::uuid`,
+      [id, wc.userId, action, wc.actorId, clock.now(), before ? JSON.stringify(before) : null, after ? JSON.stringify(after) : null, id],
+    );
     await audit.recordWrite(trx, wc, { action: `transaction.${action}`, entityType: 'transaction', entityId: id, before, after });
     const type = action === 'create' ? 'transaction.created' : action === 'update' ? 'transaction.updated' : 'transaction.deleted';
     const transaction = after ?? before;
@@ -411,7 +416,8 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
   }
 
   async function lockOwn(trx: Knex.Transaction, userId: string, id: string): Promise<Transaction> {
-    const row = await Transaction.query(trx).where({ id, user_id: userId }).forUpdate().first();
+    const [found] = await preparedSql<Record<string, unknown>>(trx, 'SELECT * FROM transactions WHERE id = ?::uuid AND user_id = ?::uuid FOR UPDATE', [id, userId]);
+    const row = found ? Transaction.fromDatabaseJson(found) : undefined;
     if (!row) throw new NotFoundError('Transaction not found.');
     return row;
   }
@@ -487,7 +493,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     async update(wc: WriteContext, id: string, input: TransactionInput): Promise<TransactionView> {
       return db.transaction(async (trx) => {
         const existing = await lockOwn(trx, wc.userId, id);
-        const oldEntries = await Entry.query(trx).where({ transaction_id: id });
+        const oldEntries = await entriesOf(trx, id);
         const ids = [input.accountId, ...(input.toAccountId ? [input.toAccountId] : []), ...oldEntries.map((e) => e.account_id)];
         const accounts = await lockAccounts(trx, wc.userId, ids);
         for (const e of oldEntries) {
@@ -499,7 +505,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
           Transaction.query(trx).patch({ ...header, updated_at: clock.now() } as Partial<Transaction>).where({ id, user_id: wc.userId }).returning('*').first(),
           `transaction ${id}`,
         );
-        await Entry.query(trx).delete().where({ transaction_id: id });
+        await preparedSql(trx, 'DELETE FROM entries WHERE transaction_id = ?::uuid', [id]);
         await insertPostings(trx, wc.userId, id, postings);
         const balances = await applyBalances(trx, deltas(postingsOf(oldEntries), postings));
         const sides = { before: sideOf(existing, postingsOf(oldEntries)), after: sideOf(header, postings) };
@@ -519,7 +525,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     async remove(wc: WriteContext, id: string): Promise<void> {
       await db.transaction(async (trx) => {
         const existing = await lockOwn(trx, wc.userId, id);
-        const oldEntries = await Entry.query(trx).where({ transaction_id: id });
+        const oldEntries = await entriesOf(trx, id);
         const accounts = await lockAccounts(trx, wc.userId, oldEntries.map((e) => e.account_id));
         for (const a of accounts.values()) {
           if (a.archived) throw new ConflictError(`Account "${a.name}" is archived; its transactions cannot change.`, 'account_archived');
