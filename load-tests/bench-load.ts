@@ -2,7 +2,7 @@
  * `npm run bench:load`: the seeded mix (scenario.ts, the same the k6 scripts run) against the
  * production build, from Node (undici), with one Socket.IO connection per user timing its own writes.
  *   npm run bench:load -- [--mode users|saturation|writes] [--seconds 60] [--users 100]
- *                         [--transactions 1000000] [--database <url>] [--floor] [--smoke] [--warmup 5]
+ *                         [--transactions 1000000] [--database <url>] [--floor] [--smoke] [--warmup 5] [--pool 20]
  * users       100 users, 1 s between requests (their starts spread over that second, as k6's ramp
  *             spreads its VUs), plus 100 sockets (commit-to-receive of each user's writes)
  * --warmup    seconds run before the measured window, not counted (default 5; 0 with --smoke)
@@ -52,6 +52,9 @@ const users = Number(opt('users', smoke ? '20' : '100'));
 const transactions = Number(opt('transactions', smoke ? '2000' : '1000000'));
 const withFloor = args.includes('--floor');
 const thinkMs = mode === 'users' ? 1000 : 0;
+/** Connections per server (DATABASE_POOL_MAX of the app and the floor alike); default 20 for both. */
+const pool = args.includes('--pool') ? String(Number(opt('pool', ''))) : undefined;
+if (pool !== undefined && !(Number(pool) >= 1)) throw new Error('--pool takes a number of connections');
 /** Not measured: the first seconds of every run (server and floor alike). */
 const WARMUP_MS = Number(opt('warmup', '5')) * 1000;
 const socketsWanted = mode === 'users';
@@ -241,7 +244,7 @@ try {
   }
   if (!existsSync('dist/server/main.js')) execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
   console.log(`bench:load ${args.join(' ')} — ${new Date().toISOString()}, ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  server = await startServer(databaseUrl, { RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE: '100000', LOG_LEVEL: 'warn' }, (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), BUILT_ENTRY);
+  server = await startServer(databaseUrl, { RATE_LIMIT_SOCKET_HANDSHAKES_PER_MINUTE: '100000', LOG_LEVEL: 'warn', ...(pool ? { DATABASE_POOL_MAX: pool } : {}) }, (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), BUILT_ENTRY);
   const app = await drive('server', server.url, server.child.pid!, server.rssMb);
   await server.stop();
   server = undefined;
@@ -249,7 +252,7 @@ try {
   failed = app.errors > 0 || app.socketMissing > 0;
   if (withFloor) {
     const port = await freePort();
-    floor = spawn(process.execPath, ['--import', 'tsx', 'load-tests/floor.ts', databaseUrl, String(port)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+    floor = spawn(process.execPath, ['--import', 'tsx', 'load-tests/floor.ts', databaseUrl, String(port)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_ENV: 'production', DATABASE_POOL_MAX: pool ?? '20' } });
     const base = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
       try {
