@@ -13,8 +13,10 @@ import { eventually } from '../helpers/eventually.js';
 const t = useTestApp({ DATABASE_POOL_MAX: '2' });
 const [u] = useUsers(t, 1);
 const ROWS = 30_000;
-beforeAll(async () => {
-  const a = await createAccount(t, u, { openingBalance: '0' });
+
+/** `rows` incomes of 1.25 on a new account of `user`, written in bulk as the ledger writes them. */
+async function seedIncomes(user: TestUser, rows: number): Promise<void> {
+  const a = await createAccount(t, user, { openingBalance: '0' });
   await t.db.transaction(async (trx) => {
     await trx.raw(
       `WITH ins AS (
@@ -23,13 +25,15 @@ beforeAll(async () => {
          RETURNING id, amount
        )
        INSERT INTO entries (transaction_id, user_id, account_id, currency, amount) SELECT id, ?, ?, 'USD', amount FROM ins`,
-      [u.id, a.id, ROWS, u.id, a.id],
+      [user.id, a.id, rows, user.id, a.id],
     );
-    await trx('accounts').where({ id: a.id }).update({ balance: trx.raw('opening_balance + ?::numeric', [(ROWS * 1.25).toFixed(2)]) });
-    await rebuildDailyTotals(trx, u.id);
+    await trx('accounts').where({ id: a.id }).update({ balance: trx.raw('opening_balance + ?::numeric', [(rows * 1.25).toFixed(2)]) });
+    await rebuildDailyTotals(trx, user.id);
   });
-  expect((await checkLedger(t.db, { userId: u.id })).ok).toBe(true);
-});
+  expect((await checkLedger(t.db, { userId: user.id })).ok).toBe(true);
+}
+
+beforeAll(() => seedIncomes(u, ROWS));
 
 describe('streamed export under load', () => {
   it('streams every row of a large export with its header', async () => {
@@ -72,11 +76,18 @@ describe('streamed export under load', () => {
 
 describe('a client that stops reading', () => {
   const slow = useTestApp({ DATABASE_POOL_MAX: '2', DOWNLOAD_STALL_TIMEOUT_MS: '300' });
+  // A document far larger than what the kernel buffers between a stalled client and the server
+  // (here loopback TCP buffers may grow to 32 MB receiving + 4 MB sending; 300,000 rows are ~100 MB
+  // of JSON): with a smaller one the whole export can
+  // land in the buffers, the server never waits, and there is no stall to cut.
+  const BIG_ROWS = 300_000;
   let user: TestUser;
   beforeAll(async () => {
-    const login = await slow.api('/auth/login', { method: 'POST', json: { email: u.email, password: u.password } });
-    user = { ...u, accessToken: ((await login.json()) as { accessToken: string }).accessToken };
-  });
+    const big = await registerAndLogin(t);
+    await seedIncomes(big, BIG_ROWS);
+    const login = await slow.api('/auth/login', { method: 'POST', json: { email: big.email, password: big.password } });
+    user = { ...big, accessToken: ((await login.json()) as { accessToken: string }).accessToken };
+  }, 120_000);
 
   it('is cut off, and its slots and connections come free without it doing anything', async () => {
     const held = await Promise.all([1, 2].map(() => slow.api('/transactions/export?format=json', { token: user.accessToken })));
