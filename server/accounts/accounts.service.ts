@@ -51,7 +51,7 @@ export async function lockAccounts(trx: Knex.Transaction, userId: string, ids: s
   const unique = [...new Set(ids)].sort();
   if (unique.length === 0) return new Map();
   // A fixed text (ids as one array) so it runs as a prepared statement: every ledger write takes it.
-  const rows = await preparedSql<Record<string, unknown>>(trx, 'SELECT * FROM accounts WHERE user_id = ?::uuid AND id = ANY(?::uuid[]) ORDER BY id FOR UPDATE', [userId, unique]);
+  const rows = await preparedSql<Record<string, unknown>>(trx, `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE user_id = ?::uuid AND id = ANY(?::uuid[]) ORDER BY id FOR UPDATE`, [userId, unique]);
   return new Map(rows.map((r) => Account.fromDatabaseJson(r)).map((a) => [a.id, a]));
 }
 

@@ -196,7 +196,8 @@ const positionalTexts = new Map<string, string>();
  * a transaction: the write path's fixed statements (balances, daily totals, versions, audit chain,
  * events) are parsed and planned once per connection instead of once per write, and skip knex's
  * query compilation. Only for texts from code with every value a parameter; the text must hold no
- * other `?` (no `??` identifiers, no jsonb `?` operators).
+ * other `?` (no `??` identifiers, no jsonb `?` operators). Name the columns read (no `SELECT *`), as
+ * for `preparedRows`: a prepared statement whose result type changes fails on its connection.
  */
 export function preparedSql<T>(q: Db | Knex.Transaction, text: string, values: readonly unknown[]): Promise<T[]> {
   let positional = positionalTexts.get(text);

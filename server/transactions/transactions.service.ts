@@ -44,6 +44,9 @@ const TRANSACTION_COLUMNS = {
   updated_at: 'timestamptz',
 };
 const ENTRY_COLUMNS = { transaction_id: 'uuid', user_id: 'uuid', account_id: 'uuid', currency: 'text', amount: 'numeric' };
+/** Named columns for the prepared reads (a prepared `SELECT *` fails once a migration adds a column). */
+const TRANSACTION_SELECT = Object.keys(TRANSACTION_COLUMNS).join(', ');
+const ENTRY_SELECT = ['id', ...Object.keys(ENTRY_COLUMNS)].join(', ');
 const VERSION_COLUMNS = { transaction_id: 'uuid', user_id: 'uuid', version: 'int', action: 'text', actor_id: 'uuid', at: 'timestamptz', before: 'jsonb', after: 'jsonb' };
 
 /** One template and the dates to post it on (a recurring rule's due occurrences). */
@@ -287,7 +290,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
   }
 
   async function entriesOf(trx: Knex.Transaction, transactionId: string): Promise<Entry[]> {
-    const rows = await preparedSql<Record<string, unknown>>(trx, 'SELECT * FROM entries WHERE transaction_id = ?::uuid ORDER BY account_id', [transactionId]);
+    const rows = await preparedSql<Record<string, unknown>>(trx, `SELECT ${ENTRY_SELECT} FROM entries WHERE transaction_id = ?::uuid ORDER BY account_id`, [transactionId]);
     return rows.map((r) => Entry.fromDatabaseJson(r));
   }
 
@@ -416,7 +419,7 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
   }
 
   async function lockOwn(trx: Knex.Transaction, userId: string, id: string): Promise<Transaction> {
-    const [found] = await preparedSql<Record<string, unknown>>(trx, 'SELECT * FROM transactions WHERE id = ?::uuid AND user_id = ?::uuid FOR UPDATE', [id, userId]);
+    const [found] = await preparedSql<Record<string, unknown>>(trx, `SELECT ${TRANSACTION_SELECT} FROM transactions WHERE id = ?::uuid AND user_id = ?::uuid FOR UPDATE`, [id, userId]);
     const row = found ? Transaction.fromDatabaseJson(found) : undefined;
     if (!row) throw new NotFoundError('Transaction not found.');
     return row;
