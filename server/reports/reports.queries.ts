@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { sqlRows } from '../shared/db.js';
+import { currencyDigits } from '../shared/money.js';
 
 /**
  * The reports' read model: the only file of this feature that reads the ledger's tables (the
@@ -32,12 +33,12 @@ export type ReportRow =
   | { kind: 'missing'; key: string; a: string; b: null; c: null };
 
 /**
- * `a`, `b` rounded half-even to the report currency's `digits` (the API's rounding, see the
- * round_half_even migration) as `a`, `b`, and `c` = rounded a − rounded b: what the reader sees
+ * `a`, `b` rounded half-even to the digits of the report currency `target` (the API's rounding, see
+ * the round_half_even migration) as `a`, `b`, and `c` = rounded a − rounded b: what the reader sees
  * adds up. Done in SQL so a long series is not re-parsed and rounded row by row in Node.
  */
-function rounded(a: string, b: string, digits: number): string {
-  if (!Number.isInteger(digits) || digits < 0 || digits > 4) throw new RangeError(`currency digits ${digits}`);
+function rounded(a: string, b: string, target: string): string {
+  const digits = currencyDigits(target); // a small integer from the currency table, never input
   return `CROSS JOIN LATERAL (SELECT round_half_even(${a}, ${digits}) AS a, round_half_even(${b}, ${digits}) AS b) x`;
 }
 
@@ -75,7 +76,7 @@ export function run(q: Q, s: Statement): Promise<ReportRow[]> {
  * Rows: `row` (key = YYYY-MM, a = income, b = expense, c = net, rounded; every month of the range, zeros included),
  * `missing` (key = currency, a = first date without a rate).
  */
-export function monthlyStatement(q: Q, p: { userId: string; target: string; digits: number; first: string; last: string; lastDay: string; rates: Knex.Raw }): Statement {
+export function monthlyStatement(q: Q, p: { userId: string; target: string; first: string; last: string; lastDay: string; rates: Knex.Raw }): Statement {
   return statement(
     q,
     `WITH r AS (?),
@@ -98,7 +99,7 @@ export function monthlyStatement(q: Q, p: { userId: string; target: string; digi
      SELECT 'row' AS kind, to_char(g.month, 'YYYY-MM') AS key, x.a::text AS a, x.b::text AS b, (x.a - x.b)::text AS c
        FROM generate_series(?::date, ?::date, interval '1 month') AS g(month)
        LEFT JOIN m ON m.month = g.month::date
-       ${rounded('coalesce(m.income, 0)', 'coalesce(m.expense, 0)', p.digits)}
+       ${rounded('coalesce(m.income, 0)', 'coalesce(m.expense, 0)', p.target)}
      UNION ALL
      SELECT 'missing', currency, min(date)::text, NULL, NULL FROM c WHERE value IS NULL GROUP BY currency
      ORDER BY kind DESC, key`,
@@ -148,7 +149,7 @@ const UNIT = { day: ['day', '1 day'], week: ['week', '1 week'], month: ['month',
  */
 export function netWorthStatement(
   q: Q,
-  p: { userId: string; target: string; digits: number; createdOn: { id: string; day: string }[]; from: string; to: string; interval: 'day' | 'week' | 'month'; rates: Knex.Raw },
+  p: { userId: string; target: string; createdOn: { id: string; day: string }[]; from: string; to: string; interval: 'day' | 'week' | 'month'; rates: Knex.Raw },
 ): Statement {
   const [unit, step] = UNIT[p.interval];
   const stepEnd = `least((date_trunc('${unit}', (%)::timestamp)::date + interval '${step}' - interval '1 day')::date, ?::date)`;
@@ -188,7 +189,7 @@ export function netWorthStatement(
      SELECT 'row' AS kind, s.date::text AS key, x.a::text AS a, x.b::text AS b, (x.a - x.b)::text AS c
        FROM (SELECT date, coalesce(sum(value) FILTER (WHERE value > 0), 0) AS assets, coalesce(-sum(value) FILTER (WHERE value < 0), 0) AS liabilities
                FROM c GROUP BY date) s
-       ${rounded('s.assets', 's.liabilities', p.digits)}
+       ${rounded('s.assets', 's.liabilities', p.target)}
      UNION ALL
      SELECT 'missing', currency, min(date)::text, NULL, NULL FROM c WHERE value IS NULL AND balance <> 0 GROUP BY currency
      ORDER BY kind DESC, key`,

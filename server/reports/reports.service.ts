@@ -4,7 +4,7 @@ import type { MissingRate, RatesService } from '../rates/index.js';
 import type { Clock } from '../shared/clock.js';
 import type { Db } from '../shared/db.js';
 import { ValidationError } from '../shared/errors.js';
-import { currencyDigits, Decimal, formatAmount } from '../shared/money.js';
+import { Decimal, formatAmount } from '../shared/money.js';
 import { accountFacts, categoriesStatement, monthlyStatement, netWorthStatement, run, type ReportRow, type Statement } from './reports.queries.js';
 import type { CategoriesQuery, CategoriesView, MonthlyQuery, MonthlyView, NetWorthQuery, NetWorthView } from './reports.schemas.js';
 
@@ -80,8 +80,7 @@ interface Plan<V> {
  * snapshot together with the rate lookups, so the currencies, the rates and the sums agree.
  * Sums are exact NUMERIC; they are rounded once, half-even, to the currency's digits (in the
  * statement for the long series, here for categories), and the derived figures (net, netWorth,
- * total) are computed from the rounded ones so that what the
- * reader sees adds up.
+ * total) are computed from the rounded ones so that what the reader sees adds up.
  */
 export function createReportsService({ db, clock, rates, profiles }: ReportsServiceDeps) {
   type Profile = Awaited<ReturnType<ReportProfiles['getProfile']>>;
@@ -111,7 +110,7 @@ export function createReportsService({ db, clock, rates, profiles }: ReportsServ
     if (last >= first.plus({ years: MAX_YEARS })) throw invalid('query.to', `the range must not exceed ${MAX_YEARS} years (${MAX_YEARS * 12} months)`);
     const lastDay = last.endOf('month');
     const series = await rates.series(trx, (await accountFacts(trx, userId)).map((a) => a.currency), target, iso(first), iso(lastDay));
-    const statement = monthlyStatement(trx, { userId, target, digits: currencyDigits(target), first: iso(first), last: iso(last), lastDay: iso(lastDay), rates: series.sql() });
+    const statement = monthlyStatement(trx, { userId, target, first: iso(first), last: iso(last), lastDay: iso(lastDay), rates: series.sql() });
     return {
       statement,
       build: (rows) => ({
@@ -163,7 +162,7 @@ export function createReportsService({ db, clock, rates, profiles }: ReportsServ
     const series = await rates.series(trx, accounts.map((a) => a.currency), target, iso(from), iso(to));
     // An account counts from its creation day in the user's time zone (or its first movement, if earlier).
     const createdOn = accounts.map((a) => ({ id: a.id, day: localDay(a.createdAt, timeZone) }));
-    const statement = netWorthStatement(trx, { userId, target, digits: currencyDigits(target), createdOn, from: iso(from), to: iso(to), interval: q.interval, rates: series.sql() });
+    const statement = netWorthStatement(trx, { userId, target, createdOn, from: iso(from), to: iso(to), interval: q.interval, rates: series.sql() });
     return {
       statement,
       build: (rows) => ({

@@ -179,7 +179,7 @@ function statementName(text: string): string {
  */
 export async function preparedRows<T>(db: Db | Knex.Transaction, text: string, values: readonly unknown[]): Promise<T[]> {
   // On a transaction, knex's client hands out the transaction's own connection (and releasing it is a no-op).
-  const pool = db.client as unknown as KnexPool<PgConnection>;
+  const pool = knexPool<PgConnection>(db);
   const conn = await pool.acquireConnection();
   try {
     return (await conn.query({ name: statementName(text), text, values })).rows as T[];
@@ -237,8 +237,9 @@ export async function insertColumns<T = never>(
   returning: readonly string[] = [],
 ): Promise<T[]> {
   if (rows.length === 0) return [];
+  // The text depends only on the table and columns, so it runs prepared like the write path's other statements.
   const { sql, bindings } = insertColumnsStatement(table, columns, rows, returning);
-  return sqlRows<T>(q, sql, bindings);
+  return preparedSql<T>(q, sql, bindings);
 }
 
 /** The statement `insertColumns` runs, for callers that embed it (e.g. in a `WITH` of a larger statement). */

@@ -280,12 +280,13 @@ export function createTransactionService({ db, clock, audit, outbox, onPosted = 
     return out;
   }
 
-  // The write path's fixed statements run prepared (preparedSql): parsed and planned once per connection.
+  // The write path's fixed statements run prepared (preparedSql, insertColumns): parsed and planned once per connection.
   async function insertPostings(trx: Knex.Transaction, userId: string, transactionId: string, postings: Posting[]): Promise<void> {
-    await preparedSql(
+    await insertColumns(
       trx,
-      'INSERT INTO entries (transaction_id, user_id, account_id, currency, amount) SELECT ?::uuid, ?::uuid, * FROM unnest(?::uuid[], ?::text[], ?::numeric[])',
-      [transactionId, userId, postings.map((p) => p.accountId), postings.map((p) => p.currency), postings.map((p) => p.amount.toFixed())],
+      'entries',
+      ENTRY_COLUMNS,
+      postings.map((p) => ({ transaction_id: transactionId, user_id: userId, account_id: p.accountId, currency: p.currency, amount: p.amount.toFixed() })),
     );
   }
 
